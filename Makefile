@@ -1,0 +1,39 @@
+# Two commands matter: `make run` and `make test`. Both set up .venv first (Python 3.11 and the package
+# registries are all they need).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_DIR ?= runs/quickstart
+RUN_STEPS ?= 400000
+RUN_ARGS ?=
+
+.PHONY: venv run test sync readme lab clean
+
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+## run: pre-train the world model on a small default (a few minutes on 2 cores) into runs/quickstart
+run: venv
+	$(BIN)/worldmodel pretrain --run-dir $(RUN_DIR) --steps $(RUN_STEPS) $(RUN_ARGS)
+
+## test: notebooks and package in sync, notebook tests, integration tests
+test: venv
+	$(BIN)/python tools/check_sync.py
+	$(BIN)/nbdev_test --n_workers 1
+	$(BIN)/python -m pytest -q tests
+
+## readme: README.md from nbs/index.ipynb
+readme: venv
+	$(BIN)/python tools/check_sync.py --fix
+
+## lab: JupyterLab on 127.0.0.1 with the project's environment
+lab: venv
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --allow-root nbs
+
+clean:
+	rm -rf $(VENV) build *.egg-info

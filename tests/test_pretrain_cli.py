@@ -1,0 +1,76 @@
+"""The `worldmodel pretrain` and `worldmodel status` commands, run as a user runs them: papermill, the real env,
+the seed's model."""
+import json, os, signal, subprocess, time
+from pathlib import Path
+import nbformat, torch
+from conftest import SMALL, WORLDMODEL, ROOT
+
+def read_jsonl(path): return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
+
+def test_pretrain_writes_a_complete_run(tmp_path, worldmodel):
+    run_dir = tmp_path/'run'
+    r = worldmodel('pretrain', '--run-dir', run_dir, '--steps', 30_000, *SMALL)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for name in ('pretrain.ipynb', 'checkpoint.pt', 'heartbeat.json', 'metrics.jsonl', 'log.txt', 'summary.json',
+                 'config.json', 'held_out.json', 'loss.png', 'reconstructions.png'):
+        assert (run_dir/name).exists(), name
+    summary = json.loads((run_dir/'summary.json').read_text())
+    assert summary['steps'] == 30_000 and summary['resumed_from'] == 0 and summary['status'] == 'finished'
+    assert summary['final_loss_bytes'] < summary['first_loss_bytes'] / 3, summary
+    metrics = read_jsonl(run_dir/'metrics.jsonl')
+    assert [m['pretrain/updates'] for m in metrics][:3] == [1, 5, 10]
+    assert metrics[-1]['pretrain/steps'] == 30_000
+    assert all(k in metrics[-1] for k in ('pretrain/loss', 'pretrain/loss_bytes', 'perf/samples_per_s'))
+    # the executed notebook holds the loss curve and the reconstructions as images, and no error
+    nb = nbformat.read(run_dir/'pretrain.ipynb', as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])]
+    assert not [o for o in outputs if o.output_type == 'error']
+    assert sum('image/png' in o.get('data', {}) for o in outputs) >= 2
+    held = json.loads((run_dir/'held_out.json').read_text())
+    assert held['loss_bytes'] < held['mean_predictor_loss_bytes'] * 1.5, held
+    ckpt = torch.load(run_dir/'checkpoint.pt', weights_only=True)
+    assert ckpt['step'] == 30_000 and ckpt['config']['latent_dim'] == 128
+    st = worldmodel('status', run_dir)
+    assert st.returncode == 0 and 'finished' in st.stdout and '(100.0%)' in st.stdout, st.stdout
+
+def test_killed_run_resumes_from_its_checkpoint(tmp_path, worldmodel):
+    run_dir, target = tmp_path/'run', 40_960
+    args = ['pretrain', '--run-dir', run_dir, '--steps', target, '--checkpoint-every', 10_240, *SMALL]
+    proc = subprocess.Popen([WORLDMODEL, *map(str, args)], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt, beat = run_dir/'checkpoint.pt', run_dir/'heartbeat.json'
+    deadline = time.time() + 300
+    while time.time() < deadline:   # wait for a checkpoint and some work past it, then kill everything at once
+        if ckpt.exists() and beat.exists():
+            hb = json.loads(beat.read_text())
+            saved = torch.load(ckpt, weights_only=True)['step']
+            if 0 < saved < hb.get('step', 0) < target: break
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.2)
+    else: raise AssertionError("no checkpoint within 300 s")
+    kernel_pid = hb['pid']
+    os.killpg(proc.pid, signal.SIGKILL)
+    try: os.kill(kernel_pid, signal.SIGKILL)   # the notebook kernel runs the loop in its own session
+    except ProcessLookupError: pass
+    proc.wait()
+    saved = torch.load(ckpt, weights_only=True)['step']
+    assert 0 < saved < target
+    time.sleep(9)   # three missed heartbeats (every 1 s) and the margin: the run must now look dead
+    st = worldmodel('status', run_dir)
+    assert st.returncode == 1 and 'looks dead' in st.stdout, st.stdout
+
+    r = worldmodel(*args)
+    assert r.returncode == 0, r.stderr[-3000:]
+    summary = json.loads((run_dir/'summary.json').read_text())
+    assert summary['resumed_from'] == saved and summary['steps'] == target, summary
+    assert f"resuming {run_dir} from step {saved:,}" in (run_dir/'log.txt').read_text()
+    steps = [m['pretrain/steps'] for m in read_jsonl(run_dir/'metrics.jsonl')]
+    assert steps == sorted(steps) and steps[-1] == target   # records past the checkpoint were dropped and redone
+    assert torch.load(ckpt, weights_only=True)['step'] == target
+
+def test_bad_config_names_the_field(tmp_path, worldmodel):
+    r = worldmodel('pretrain', '--run-dir', tmp_path/'x', '--steps', 1000, '--num-agents', 0)
+    assert r.returncode == 2 and 'PretrainConfig.num_agents must be a positive integer, got 0' in r.stderr
+    r = worldmodel('pretrain', '--run-dir', tmp_path/'x', '--steps', 1000, '--preprocessing', 'zscore')
+    assert r.returncode == 2 and 'preprocessing must be one of' in r.stderr
+    assert not (tmp_path/'x').exists()   # nothing started
