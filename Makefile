@@ -19,7 +19,7 @@ venv: $(VENV)/.installed
 
 ## run: pre-train the world model on a small default (a few minutes on 2 cores) into runs/quickstart
 run: venv
-	$(BIN)/worldmodel pretrain --run-dir $(RUN_DIR) --steps $(RUN_STEPS) $(RUN_ARGS)
+	$(BIN)/worldmodel pretrain --run-dir $(RUN_DIR) --steps $(RUN_STEPS) --log-every 10 --console-every 50 $(RUN_ARGS)
 
 ## test: notebooks and package in sync, notebook tests, integration tests
 test: venv
