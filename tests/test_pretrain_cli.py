@@ -32,6 +32,17 @@ def test_pretrain_writes_a_complete_run(tmp_path, worldmodel):
     assert ckpt['step'] == 30_000 and ckpt['config']['latent_dim'] == 128
     st = worldmodel('status', run_dir)
     assert st.returncode == 0 and 'finished' in st.stdout and '(100.0%)' in st.stdout, st.stdout
+    # held-out token metrics on a game it was not trained on: one JSON object on the last line
+    ev = worldmodel('evaluate', '--run-dir', run_dir, '--num-obs', 512, '--num-agents', 6)
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    result = json.loads(ev.stdout.strip().splitlines()[-1])
+    assert result['held_out_game'] and result['num_obs'] == 512 and 0 <= result['token_exact'] <= 1
+    assert json.loads((run_dir/'evaluation.json').read_text())[-1]['game']['num_agents'] == 6
+    # the report notebook: executed into the run directory with its figures
+    rp = worldmodel('report', '--run-dir', run_dir, '--num-obs', 512)
+    assert rp.returncode == 0, rp.stderr[-2000:]
+    for name in ('report.ipynb', 'curves.png', 'window.png', 'tokens.png', 'latent_space.png', 'interpolation.png'):
+        assert (run_dir/name).exists(), name
 
 def test_killed_run_resumes_from_its_checkpoint(tmp_path, worldmodel):
     run_dir, target = tmp_path/'run', 40_960
