@@ -17,10 +17,13 @@ def test_pretrain_writes_a_complete_run(tmp_path, worldmodel):
     summary = json.loads((run_dir/'summary.json').read_text())
     assert summary['steps'] == 30_000 and summary['resumed_from'] == 0 and summary['status'] == 'finished'
     assert summary['final_loss_bytes'] < summary['first_loss_bytes'] / 3, summary
-    metrics = read_jsonl(run_dir/'metrics.jsonl')
-    assert [m['pretrain/updates'] for m in metrics][:3] == [1, 5, 10]
+    records = read_jsonl(run_dir/'metrics.jsonl')
+    metrics = [m for m in records if 'pretrain/updates' in m]
+    assert [m['pretrain/updates'] for m in metrics][:4] == [0, 1, 5, 10]   # the untrained model, then every 5 updates
     assert metrics[-1]['pretrain/steps'] == 30_000
     assert all(k in metrics[-1] for k in ('pretrain/loss', 'pretrain/loss_bytes', 'perf/samples_per_s'))
+    evals = [m for m in records if 'eval/token_exact' in m]
+    assert evals and evals[-1]['pretrain/steps'] == 30_000
     # the executed notebook holds the loss curve and the reconstructions as images, and no error
     nb = nbformat.read(run_dir/'pretrain.ipynb', as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])]
@@ -75,7 +78,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, worldmodel):
     summary = json.loads((run_dir/'summary.json').read_text())
     assert summary['resumed_from'] == saved and summary['steps'] == target, summary
     assert f"resuming {run_dir} from step {saved:,}" in (run_dir/'log.txt').read_text()
-    steps = [m['pretrain/steps'] for m in read_jsonl(run_dir/'metrics.jsonl')]
+    steps = [m['pretrain/steps'] for m in read_jsonl(run_dir/'metrics.jsonl') if 'pretrain/updates' in m]
     assert steps == sorted(steps) and steps[-1] == target   # records past the checkpoint were dropped and redone
     assert torch.load(ckpt, weights_only=True)['step'] == target
 
