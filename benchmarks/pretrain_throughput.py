@@ -26,7 +26,7 @@ VARIANTS = {   # name: (config overrides, processes)
     'bf16+compile': ({'bf16': True, 'compile': True}, 1),
     'bf16 ddp x2': ({'bf16': True}, 2),
 }
-WARMUP_UPDATES = 6
+WARMUP_UPDATES = 10   # compile, buffer fill; the loss-in-bytes forward runs once per log interval (every 10)
 
 def matmul_ceiling(dtype, device, n=4096, seconds=3.0):
     "Best FLOP/s of an n x n x n matmul in `dtype`."
@@ -54,7 +54,7 @@ def measure(name, batch_size, updates, out_dir):
     overrides, procs = VARIANTS[name]
     run_dir = Path(out_dir)/f"{name.replace(' ', '_')}_b{batch_size}"
     if run_dir.exists(): subprocess.run(['rm', '-rf', str(run_dir)], check=True)
-    cfg = PretrainConfig(run_dir=str(run_dir), steps=updates * batch_size, batch_size=batch_size, wandb=False, log_every=2,
+    cfg = PretrainConfig(run_dir=str(run_dir), steps=updates * batch_size, batch_size=batch_size, wandb=False, log_every=10,
                          console_every=10**9, checkpoint_every=0, checkpoint_seconds=0, eval_obs=0, **overrides)
     if procs == 1: pretrain(cfg, progress=False)
     else:
@@ -67,7 +67,7 @@ def measure(name, batch_size, updates, out_dir):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--updates', type=int, default=40, help='updates per variant (the first few are warm-up)')
+    p.add_argument('--updates', type=int, default=60, help='updates per variant (the first few are warm-up)')
     p.add_argument('--batch-sizes', type=int, nargs='+', default=[1024])
     p.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument('--out', default='runs/bench')
