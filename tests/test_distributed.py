@@ -1,7 +1,7 @@
 """Data-parallel pre-training: the distributed step equals the single-process step, and `torchrun` runs and resumes."""
 import json, os, subprocess, sys, socket
 from pathlib import Path
-import pytest, torch
+import torch
 import torch.multiprocessing as mp
 from conftest import ROOT
 
