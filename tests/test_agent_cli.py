@@ -1,0 +1,41 @@
+"""`worldmodel train-agent` as a user runs it: papermill for the raw agent, and a latent agent on the encoder of a
+(tiny) pre-training run of the same game."""
+import json
+from pathlib import Path
+import torch
+from conftest import ROOT
+
+GAME = ['--num-agents', '4', '--map-width', '10', '--map-height', '10', '--num-walls', '0', '--heart-sources', '12',
+        '--max-episode-steps', '64']
+PPO = ['--num-envs', '2', '--rollout-steps', '32', '--bptt-horizon', '16', '--console-every', '1', '--heartbeat-seconds', '1', '--no-wandb']
+
+def records(run_dir): return [json.loads(l) for l in (Path(run_dir)/'metrics.jsonl').read_text().splitlines() if l.strip()]
+
+def test_raw_agent_through_papermill(tmp_path, worldmodel):
+    run_dir = tmp_path/'raw'
+    r = worldmodel('train-agent', '--run-dir', run_dir, '--obs', 'raw', '--steps', 1024, *GAME, *PPO)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for name in ('train_agent.ipynb', 'checkpoint.pt', 'metrics.jsonl', 'heartbeat.json', 'summary.json', 'returns.png', 'log.txt'):
+        assert (run_dir/name).exists(), name
+    last = records(run_dir)[-1]
+    assert last['charts/agent_steps'] == 1024
+    assert all(k in last for k in ('ppo/approx_kl', 'ppo/clip_frac', 'ppo/explained_variance', 'ppo/entropy', 'charts/sps'))
+    assert any('charts/episode_return' in m for m in records(run_dir))   # 64-step episodes end within 1024 agent steps
+
+def test_latent_agent_on_a_pretrained_encoder(tmp_path, worldmodel):
+    enc = tmp_path/'encoder'
+    r = worldmodel('pretrain', '--no-notebook', '--run-dir', enc, '--steps', 2048, '--batch-size', 256, '--buffer-size', 1024,
+                   '--objective', 'slots', '--eval-obs', 0, '--no-wandb', *GAME)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run_dir = tmp_path/'latent'
+    r = worldmodel('train-agent', '--no-notebook', '--run-dir', run_dir, '--obs', 'latent', '--encoder', enc, '--steps', 512, *GAME, *PPO)
+    assert r.returncode == 0, r.stderr[-3000:]
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary['steps'] == 512 and summary['obs'] == 'latent'
+    assert summary['rollout_bytes_per_step'] == 128 * 4 + 8 + 4 * 4   # latent_obs float32 (128) in place of 600 token bytes
+    policy = torch.load(run_dir/'checkpoint.pt', weights_only=True)['policy']
+    saved_encoder = torch.load(enc/'checkpoint.pt', weights_only=True)['model']
+    for k, v in saved_encoder.items():   # frozen: the agent's encoder is the pre-trained one, unchanged
+        if k.startswith('encoder.'): assert torch.equal(policy['encoder.' + k], v), k
+    r = worldmodel('train-agent', '--no-notebook', '--run-dir', tmp_path/'nope', '--obs', 'latent', '--encoder', tmp_path/'missing', '--steps', 512, *PPO)
+    assert r.returncode == 2 and 'no world model at' in r.stderr
