@@ -16,8 +16,9 @@ def test_pretrain_writes_a_complete_run(tmp_path, worldmodel):
         assert (run_dir/name).exists(), name
     summary = json.loads((run_dir/'summary.json').read_text())
     assert summary['steps'] == 30_000 and summary['resumed_from'] == 0 and summary['status'] == 'finished'
-    assert summary['final_loss_bytes'] < summary['first_loss_bytes'] / 3, summary
     records = read_jsonl(run_dir/'metrics.jsonl')
+    losses = [m['pretrain/loss'] for m in records if 'pretrain/loss' in m]
+    assert losses[-1] < losses[0] / 3, losses   # the objective's loss (the default, slots, is not judged in byte MSE)
     metrics = [m for m in records if 'pretrain/updates' in m]
     assert [m['pretrain/updates'] for m in metrics][:4] == [0, 1, 5, 10]   # the untrained model, then every 5 updates
     assert metrics[-1]['pretrain/steps'] == 30_000
@@ -30,7 +31,7 @@ def test_pretrain_writes_a_complete_run(tmp_path, worldmodel):
     assert not [o for o in outputs if o.output_type == 'error']
     assert sum('image/png' in o.get('data', {}) for o in outputs) >= 2
     held = json.loads((run_dir/'held_out.json').read_text())
-    assert held['loss_bytes'] < held['mean_predictor_loss_bytes'] * 1.5, held
+    assert all(0 <= held[k] <= 1 for k in ('token_exact', 'token_recall', 'padding_recall')) and held['padding_recall'] > 0.5, held
     ckpt = torch.load(run_dir/'checkpoint.pt', weights_only=True)
     assert ckpt['step'] == 30_000 and ckpt['config']['latent_dim'] == 128
     st = worldmodel('status', run_dir)
@@ -88,3 +89,19 @@ def test_bad_config_names_the_field(tmp_path, worldmodel):
     r = worldmodel('pretrain', '--run-dir', tmp_path/'x', '--steps', 1000, '--objective', 'zscore')
     assert r.returncode == 2 and 'objective must be one of' in r.stderr
     assert not (tmp_path/'x').exists()   # nothing started
+
+def test_sigterm_checkpoints_before_exit(tmp_path, worldmodel):
+    "A scheduler's SIGTERM stops the run with a checkpoint of the latest step, not the last periodic one."
+    run_dir = tmp_path/'run'
+    args = ['pretrain', '--no-notebook', '--run-dir', run_dir, '--steps', 10**7, '--checkpoint-every', 10**7, *SMALL]
+    proc = subprocess.Popen([WORLDMODEL, *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    beat, deadline = run_dir/'heartbeat.json', time.time() + 300
+    while time.time() < deadline:
+        if beat.exists() and json.loads(beat.read_text()).get('step', 0) >= 4096: break
+        assert proc.poll() is None, "the run ended early"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    saved = torch.load(run_dir/'checkpoint.pt', weights_only=True)['step']
+    assert saved >= 4096
+    assert json.loads(beat.read_text())['status'] == 'interrupted'
