@@ -260,6 +260,7 @@ d = { 'settings': { 'branch': 'main',
                                    'worldmodel.tokens.decode_token': ('tokens.html#decode_token', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.pack_location': ('tokens.html#pack_location', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.padding_mask': ('tokens.html#padding_mask', 'worldmodel/tokens.py'),
+                                   'worldmodel.tokens.token_keys': ('tokens.html#token_keys', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.token_metrics': ('tokens.html#token_metrics', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.tokens_to_box': ('tokens.html#tokens_to_box', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.unpack_location': ('tokens.html#unpack_location', 'worldmodel/tokens.py')}}}
