@@ -7,7 +7,7 @@ RUN_DIR ?= runs/quickstart
 RUN_STEPS ?= 400000
 RUN_ARGS ?=
 
-.PHONY: venv run test sync readme lab clean
+.PHONY: venv run test docs readme lab clean
 
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,19 +21,26 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/worldmodel pretrain --run-dir $(RUN_DIR) --steps $(RUN_STEPS) --log-every 10 --console-every 50 $(RUN_ARGS)
 
-## test: notebooks and package in sync, notebook tests, integration tests
+## test: notebooks and package in sync, notebook tests, the docs site (built, then opened in headless Chromium), integration tests
 test: venv
 	$(BIN)/python tools/check_sync.py
 	$(BIN)/nbdev_test --n_workers 1
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python tools/build_docs.py
+	$(BIN)/python -m pytest -q -rs tests
+
+## docs: the docs site from the notebooks (executed, nbdev-processed, rendered by Sphinx + MyST-NB) into _docs/
+docs: venv
+	$(BIN)/python tools/build_docs.py
 
 ## readme: README.md from nbs/index.ipynb
 readme: venv
 	$(BIN)/python tools/check_sync.py --fix
 
-## lab: JupyterLab on 127.0.0.1 with the project's environment
+## lab: JupyterLab on 127.0.0.1:$(LAB_PORT), the notebooks open, the project's .venv as the kernel (LAB_ARGS: more options)
+LAB_PORT ?= 8888
+LAB_ARGS ?=
 lab: venv
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --allow-root nbs
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) --allow-root --ServerApp.root_dir=nbs $(LAB_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info _proc _docs

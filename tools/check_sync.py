@@ -1,9 +1,10 @@
 """Fail when the package, the cleaned notebooks or README.md are not what the notebooks generate.
 
-Runs `nbdev_export`, `nbdev_clean` and the README conversion, then compares every file they touch with its
-state before. Files that changed are left updated (so the fix is to commit them) and the check fails.
-With --fix it only regenerates, and succeeds."""
-import hashlib, subprocess, sys
+Runs `nbdev_export`, `nbdev_clean` and the README conversion (which executes nbs/index.ipynb: its figures land
+in README_files/, compared by name, not bytes), then compares every file they touch with its state before.
+Files that changed are left updated (so the fix is to commit them) and the check fails. With --fix it only
+regenerates, and succeeds."""
+import hashlib, shutil, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,13 +12,17 @@ BIN = Path(sys.executable).parent
 
 def snapshot():
     files = [*ROOT.glob('worldmodel/*.py'), *ROOT.glob('nbs/**/*.ipynb'), *ROOT.glob('experiments/*.ipynb'), ROOT/'README.md']
-    return {f.relative_to(ROOT): hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else None for f in files}
+    state = {f.relative_to(ROOT): hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else None for f in files}
+    return state | {f.relative_to(ROOT): 'present' for f in ROOT.glob('README_files/*')}   # figures: rendering may differ by a pixel
 
 def regenerate():
     subprocess.run([str(BIN/'nbdev_export')], cwd=ROOT, check=True)
     subprocess.run([str(BIN/'nbdev_clean')], cwd=ROOT, check=True)
     subprocess.run([str(BIN/'nbdev_clean'), '--fname', 'experiments'], cwd=ROOT, check=True)
-    subprocess.run([str(BIN/'jupyter'), 'nbconvert', '--to', 'markdown', '--log-level', 'WARN', 'nbs/index.ipynb',
+    shutil.rmtree(ROOT/'README_files', ignore_errors=True)
+    # the README runs the home page's cells (its figures are their outputs, in README_files/) and hides their code
+    subprocess.run([str(BIN/'jupyter'), 'nbconvert', '--to', 'markdown', '--log-level', 'WARN', '--execute',
+                    '--TagRemovePreprocessor.remove_input_tags=remove_input', 'nbs/index.ipynb',
                     '--output-dir', '.', '--output', 'README'], cwd=ROOT, check=True)
 
 def main():

@@ -1,0 +1,160 @@
+"""Build the docs site from the notebooks: `make docs` -> _docs/index.html.
+
+Every notebook in nbs/ is executed the way `nbdev_test` runs it (cells flagged `eval: false` or with a `tst_flags`
+flag are not run; a failing cell fails the build), so each figure on the site is the output of the cell that made
+it. The executed notebook is then processed as `nbdev_docs` would (`nbdev.processors.FilterDefaults`: `show_doc`
+for every exported name, hidden cells, links between pages), its Quarto cell options become MyST-NB tags, and
+Sphinx with MyST-NB and the furo theme renders the lot (navigation, search) from _proc/ into _docs/.
+
+    .venv/bin/python tools/build_docs.py [--only index 02_slots] [--out _docs]
+
+Quarto, which `nbdev_docs` needs, cannot be installed on every machine; where it is, `nbdev_docs` still builds
+nbdev's own site from the same notebooks.
+"""
+import argparse, html, multiprocessing, os, re, shutil, subprocess, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NBS, PROC = ROOT/'nbs', ROOT/'_proc'
+BIN = Path(sys.executable).parent
+
+def directives(source:str) -> dict:
+    "The `#| key: value` (or `#| flag`) lines that lead a cell, as {key: value}."
+    found = {}
+    for line in source.splitlines():
+        m = re.match(r'\s*#\|\s*([\w-]+):?\s*(.*?)\s*$', line)
+        if not m: break
+        found[m[1]] = m[2]
+    return found
+
+def execute(nb, path:Path, skip_flags:set):
+    "Run the notebook's code cells in place (outputs kept) as `nbdev_test` does; raise on the first error."
+    from execnb.shell import CaptureShell
+    def skip(cell):
+        if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
+        d = directives(cell.source)
+        return d.get('eval', '').lower() == 'false' or bool(skip_flags & d.keys())
+    shell = CaptureShell(path)
+    cwd = os.getcwd()
+    os.environ['IN_TEST'] = '1'
+    try:
+        os.chdir(path.parent)
+        shell.run_all(nb, exc_stop=True, preproc=skip)
+    except Exception as e:
+        raise RuntimeError(f"{path.name}: a cell failed while building the docs:\n{shell.prettytb(fname=path)}") from e
+    finally:
+        os.chdir(cwd); os.environ.pop('IN_TEST', None)
+
+QUARTO_TAGS = {('echo', 'false'): 'remove-input', ('output', 'false'): 'remove-output', ('include', 'false'): 'remove-cell'}
+SOURCE_TAGS = {'remove_input': 'remove-input', 'remove_output': 'remove-output', 'remove_cell': 'remove-cell'}
+LINK_ATTRS = re.compile(r'\)\{[^}\n]*\}')   # pandoc attributes after a link, `[source](url){target="_blank" ...}`
+
+PAGE_LINK = re.compile(r'\[([^\]\n]+)\]\(([\w-]+\.html(?:#[^)\s]*)?)\)')   # [`name`](page.html#anchor), nbdev's links to the API
+
+def _html_link(m) -> str:
+    text = html.escape(m[1])
+    text = re.sub(r'`([^`]+)`', r'<code>\1</code>', text)
+    return f'<a href="{m[2]}">{text}</a>'
+
+def myst_text(text:str, doc_host:str) -> str:
+    "Markdown written for Quarto, readable by MyST: no link attributes, links between pages relative and left as HTML."
+    text = LINK_ATTRS.sub(')', text)
+    text = re.sub(r'^---\s*\n', '', text)   # show_doc opens with a rule that MyST would take for front matter
+    text = text.replace(doc_host.rstrip('/') + '/', '')
+    # MyST would resolve page.html#anchor as a Sphinx reference and drop it; the anchors exist in the HTML
+    return PAGE_LINK.sub(_html_link, text)
+
+def to_myst(nb, doc_host:str) -> tuple[str, object]:
+    "The processed notebook with Quarto's options as MyST-NB tags; returns its page name and the notebook."
+    import yaml
+    page = None
+    for cell in list(nb.cells):
+        if cell.cell_type == 'raw' and cell.source.lstrip().startswith('---'):
+            front = yaml.safe_load(cell.source.strip().strip('-')) or {}
+            page = Path(front.get('output-file', '')).stem or None
+            title = f"# {front.get('title', page)}"
+            desc = front.get('description')
+            if desc and not any(desc in c.source for c in nb.cells if c.cell_type == 'markdown'):   # nbdev moved the summary line here
+                title += f"\n\n> {desc}"
+            cell.cell_type, cell.source = 'markdown', title
+            cell.pop('outputs', None); cell.pop('execution_count', None)
+        elif cell.cell_type == 'markdown':
+            cell.source = myst_text(cell.source, doc_host)
+        elif cell.cell_type == 'code':
+            d = directives(cell.source)
+            tags = set(cell.get('metadata', {}).get('tags', []))
+            tags = {SOURCE_TAGS.get(t, t) for t in tags} | {QUARTO_TAGS[k, v.lower()] for k, v in d.items() if (k, v.lower()) in QUARTO_TAGS}
+            cell.setdefault('metadata', {})['tags'] = sorted(tags)
+            cell.source = '\n'.join(cell.source.splitlines()[len(d):])
+            for out in cell.get('outputs', []):
+                md = out.get('data', {}).get('text/markdown')
+                if md is not None:
+                    out['data']['text/markdown'] = myst_text(''.join(md) if isinstance(md, list) else md, doc_host)
+    return page, nb
+
+def build_page(path:Path, skip_flags:set, doc_host:str) -> str:
+    "Execute, process and convert one notebook into _proc/; returns its page name."
+    from execnb.nbio import read_nb, write_nb
+    from nbdev.processors import FilterDefaults
+    nb = read_nb(path)
+    execute(nb, path, skip_flags)
+    FilterDefaults()(nb)
+    page, nb = to_myst(nb, doc_host)
+    page = page or path.stem
+    standard = {'markdown': ('cell_type', 'id', 'metadata', 'source', 'attachments'), 'raw': ('cell_type', 'id', 'metadata', 'source'),
+                'code': ('cell_type', 'id', 'metadata', 'source', 'outputs', 'execution_count')}
+    for cell in nb.cells:   # nbdev's working keys (has_sd, directives_, ...) are not nbformat
+        for key in [k for k in cell if k not in standard[cell.cell_type]]: del cell[key]
+    write_nb(nb, PROC/f"{page}.ipynb")
+    return page
+
+def _timed_build(path, skip_flags, doc_host):
+    t = time.time()
+    return build_page(path, skip_flags, doc_host), time.time() - t
+
+def add_navigation(pages:list[str]):
+    "The home page lists every other page in a (hidden) toctree: Sphinx's navigation."
+    from execnb.nbio import read_nb, write_nb, mk_cell
+    home = read_nb(PROC/'index.ipynb')
+    home.cells = [c for c in home.cells if not c.source.startswith('```{toctree}')]
+    home.cells.append(mk_cell("```{toctree}\n:hidden:\n:caption: Notebooks\n\n" + '\n'.join(p for p in pages if p != 'index') + "\n```", 'markdown'))
+    write_nb(home, PROC/'index.ipynb')
+
+def main():
+    from nbdev.config import get_config
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--out', default='_docs', help='folder the HTML site is written to')
+    p.add_argument('--workers', type=int, default=2, help='notebooks executed at once')
+    p.add_argument('--only', nargs='*', default=None, help='notebook stems to re-execute (the others keep their last _proc/ version)')
+    args = p.parse_args()
+    cfg = get_config()
+    skip_flags = set(cfg.get('tst_flags', '').split())
+    notebooks = sorted(NBS.glob('[0-9]*.ipynb')) + [NBS/'index.ipynb']
+    if args.only is None and PROC.exists(): shutil.rmtree(PROC)
+    PROC.mkdir(exist_ok=True)
+    os.chdir(ROOT)
+    todo = [nb for nb in notebooks if args.only is None or nb.stem in args.only]
+    t0 = time.time()
+    # one fresh process per notebook, as nbdev_test runs them: no notebook sees another's state
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1) as pool:
+        for path, (page, seconds) in zip(todo, pool.map(_timed_build, todo, [skip_flags] * len(todo), [cfg.doc_host] * len(todo))):
+            print(f"{path.name:>24} -> _proc/{page}.ipynb in {seconds:5.1f} s", flush=True)
+    print(f"{len(todo)} notebooks executed and processed in {time.time() - t0:.0f} s")
+    pages = [Path(f).stem for f in sorted(PROC.glob('*.ipynb'), key=lambda f: (f.stem != 'index', f.stem))]
+    if 'index' not in pages: sys.exit("no home page in _proc/: build it too (--only index ...)")
+    order = {name: i for i, name in enumerate(_page_order(notebooks))}
+    add_navigation(sorted(pages, key=lambda p: order.get(p, len(order))))
+    shutil.copy(ROOT/'docs'/'conf.py', PROC/'conf.py'); shutil.copy(ROOT/'settings.ini', PROC/'settings.ini')
+    out = ROOT/args.out
+    if out.exists(): shutil.rmtree(out)
+    cmd = [str(BIN/'sphinx-build'), '-b', 'html', '-q', '-d', str(PROC/'.doctrees'), str(PROC), str(out)]
+    subprocess.run(cmd, check=True)
+    shutil.rmtree(ROOT/'jupyter_execute', ignore_errors=True)   # MyST-NB's copy of the outputs beside the site; the site has its own
+    print(f"site written to {out.relative_to(ROOT)}/index.html ({len(pages)} pages)")
+
+def _page_order(notebooks) -> list[str]:
+    "Page names in notebook order, as nbdev names them (00_tokens.ipynb -> tokens)."
+    return [re.sub(r'^\d+_', '', nb.stem) for nb in notebooks]
+
+if __name__ == '__main__': main()
