@@ -19,21 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 NBS, PROC = ROOT/'nbs', ROOT/'_proc'
 BIN = Path(sys.executable).parent
 
-def directives(source:str) -> dict:
-    "The `#| key: value` (or `#| flag`) lines that lead a cell, as {key: value}."
-    found = {}
-    for line in source.splitlines():
-        m = re.match(r'\s*#\|\s*([\w-]+):?\s*(.*?)\s*$', line)
-        if not m: break
-        found[m[1]] = m[2]
-    return found
+def directives(cell) -> dict:
+    "The cell's leading `#|` directives as nbdev reads them, {key: value}: `#| eval: false` -> {'eval': 'false'}."
+    from nbdev.process import extract_directives
+    return {k.rstrip(':'): ' '.join(v) for k, v in extract_directives(cell, remove=False).items()}
 
 def execute(nb, path:Path, skip_flags:set):
     "Run the notebook's code cells in place (outputs kept) as `nbdev_test` does; raise on the first error."
     from execnb.shell import CaptureShell
     def skip(cell):
         if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
-        d = directives(cell.source)
+        d = directives(cell)
         return d.get('eval', '').lower() == 'false' or bool(skip_flags & d.keys())
     shell = CaptureShell(path)
     cwd = os.getcwd()
@@ -82,11 +78,13 @@ def to_myst(nb, doc_host:str) -> tuple[str, object]:
         elif cell.cell_type == 'markdown':
             cell.source = myst_text(cell.source, doc_host)
         elif cell.cell_type == 'code':
-            d = directives(cell.source)
+            d = directives(cell)
             tags = set(cell.get('metadata', {}).get('tags', []))
             tags = {SOURCE_TAGS.get(t, t) for t in tags} | {QUARTO_TAGS[k, v.lower()] for k, v in d.items() if (k, v.lower()) in QUARTO_TAGS}
             cell.setdefault('metadata', {})['tags'] = sorted(tags)
-            cell.source = '\n'.join(cell.source.splitlines()[len(d):])
+            lines = cell.source.splitlines()
+            while lines and lines[0].lstrip().startswith('#|'): lines.pop(0)   # now tags
+            cell.source = '\n'.join(lines)
             for out in cell.get('outputs', []):
                 md = out.get('data', {}).get('text/markdown')
                 if md is not None:
@@ -141,10 +139,10 @@ def main():
         for path, (page, seconds) in zip(todo, pool.map(_timed_build, todo, [skip_flags] * len(todo), [cfg.doc_host] * len(todo))):
             print(f"{path.name:>24} -> _proc/{page}.ipynb in {seconds:5.1f} s", flush=True)
     print(f"{len(todo)} notebooks executed and processed in {time.time() - t0:.0f} s")
-    pages = [Path(f).stem for f in sorted(PROC.glob('*.ipynb'), key=lambda f: (f.stem != 'index', f.stem))]
+    order = {re.sub(r'^\d+_', '', nb.stem): i for i, nb in enumerate(notebooks)}   # nbdev's page names: 00_tokens -> tokens
+    pages = sorted((f.stem for f in PROC.glob('*.ipynb')), key=lambda p: order.get(p, len(order)))
     if 'index' not in pages: sys.exit("no home page in _proc/: build it too (--only index ...)")
-    order = {name: i for i, name in enumerate(_page_order(notebooks))}
-    add_navigation(sorted(pages, key=lambda p: order.get(p, len(order))))
+    add_navigation(pages)
     shutil.copy(ROOT/'docs'/'conf.py', PROC/'conf.py'); shutil.copy(ROOT/'settings.ini', PROC/'settings.ini')
     out = ROOT/args.out
     if out.exists(): shutil.rmtree(out)
@@ -152,9 +150,5 @@ def main():
     subprocess.run(cmd, check=True)
     shutil.rmtree(ROOT/'jupyter_execute', ignore_errors=True)   # MyST-NB's copy of the outputs beside the site; the site has its own
     print(f"site written to {out.relative_to(ROOT)}/index.html ({len(pages)} pages)")
-
-def _page_order(notebooks) -> list[str]:
-    "Page names in notebook order, as nbdev names them (00_tokens.ipynb -> tokens)."
-    return [re.sub(r'^\d+_', '', nb.stem) for nb in notebooks]
 
 if __name__ == '__main__': main()

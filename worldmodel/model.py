@@ -71,7 +71,7 @@ class SlotObjective(nn.Module):
         return self.codec.decode(out[:, :p] > 0, out[:, p:])
     def byte_mse(self, out, obs): return F.mse_loss(self.reconstruct(out).float(), obs.float())
 
-# %% ../nbs/03_model.ipynb #4267fb11
+# %% ../nbs/03_model.ipynb #658e0434
 class SlotClassObjective(nn.Module):
     "A softmax per position of a fitted `SlotCodec` over {absent, value 0..max}; cross-entropy averaged over positions."
     def __init__(self, codec:SlotCodec,
@@ -91,7 +91,6 @@ class SlotClassObjective(nn.Module):
             start += len(positions) * k
         self.register_buffer('max_value', classes - 2, persistent=False)
         self.input_dim, self.output_dim = 2 * codec.num_positions, start
-        self.balanced = balanced
         for i, (_, k, _) in enumerate(self.groups):   # all ones unless balanced and fitted
             self.register_buffer(f'class_weight_{i}', torch.ones(k), persistent=balanced)
 

@@ -220,7 +220,7 @@ def make_train_step(model:WorldModel, opt:torch.optim.Optimizer, device:torch.de
         return loss.detach()
     return train_step
 
-# %% ../nbs/05_pretrain.ipynb #2b9969f7
+# %% ../nbs/05_pretrain.ipynb #b9758af5
 ARCHITECTURE_FIELDS = ('latent_dim', 'objective')
 EVAL_SEED_OFFSET = 1_000_003   # held-out episodes: the collector's seed is the run's seed plus this
 EVAL_KEYS = ('token_exact', 'token_recall', 'token_precision', 'obs_exact', 'location_acc', 'feature_acc', 'value_acc', 'padding_recall', 'padding_precision')
@@ -239,6 +239,13 @@ def distributed_context() -> tuple[int, int]:
     if not dist.is_initialized(): dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     return dist.get_rank(), world
 
+def _from_rank0(obj):
+    "Rank 0's `obj` on every rank."
+    import torch.distributed as dist
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
 def _build_model(cfg:PretrainConfig, saved:dict|None, sample, world:int) -> WorldModel:
     "The model from a checkpoint, or new; a new slots model's codec (and class weights) are fitted on `sample()` by rank 0 and shared."
     if saved is not None: return WorldModel.from_state_dict(saved['model'], latent_dim=cfg.latent_dim, objective=cfg.objective)
@@ -247,18 +254,13 @@ def _build_model(cfg:PretrainConfig, saved:dict|None, sample, world:int) -> Worl
         obs = sample()
         codec = SlotCodec.fit(obs)
         if world > 1:   # every rank must hold the same codec: its positions size the network
-            import torch.distributed as dist
-            box = [codec.state_dict()]
-            dist.broadcast_object_list(box, src=0)
-            codec = SlotCodec(box[0]['position_scale'].shape[0]); codec.load_state_dict(box[0])
+            state = _from_rank0(codec.state_dict())
+            codec = SlotCodec(state['position_scale'].shape[0]); codec.load_state_dict(state)
     model = WorldModel(latent_dim=cfg.latent_dim, objective=cfg.objective, codec=codec)
     if cfg.objective == 'balanced-classes':
         weights = model.objective.fit_class_weights(obs, power=cfg.class_balance).class_weights()
         if world > 1:
-            import torch.distributed as dist
-            box = [[w.clone() for w in weights]]
-            dist.broadcast_object_list(box, src=0)
-            for w, w0 in zip(weights, box[0]): w.copy_(w0)
+            for w, w0 in zip(weights, _from_rank0([w.clone() for w in weights])): w.copy_(w0)
     return model
 
 def pretrain(cfg:PretrainConfig, # the job
