@@ -15,8 +15,8 @@ from .env import GameConfig, env_interface, feature_table, action_space
 from .model import WorldModel
 
 # %% auto #0
-__all__ = ['TASK', 'task_game', 'VecEnv', 'random_return', 'ObsBox', 'BoxCNN', 'LatentEncoder', 'RecurrentPolicy', 'buffer_spec',
-           'spec_bytes', 'RolloutBuffer']
+__all__ = ['TASK', 'task_game', 'VecEnv', 'random_return', 'game_features', 'ObsBox', 'layer_init', 'BoxCNN', 'LatentEncoder',
+           'AgentPolicy', 'buffer_spec', 'spec_bytes', 'RolloutBuffer']
 
 # %% ../nbs/08_agent.ipynb #93d723ed
 TASK = dict(num_agents=24, width=35, height=35, num_walls=10, heart_sources=12, max_steps=500)
@@ -27,10 +27,11 @@ def task_game(**overrides) -> GameConfig:
 
 # %% ../nbs/08_agent.ipynb #61d79643
 class VecEnv:
-    "`num_envs` MettaGrid games stepped in lockstep; rows are agents: `observe() -> (N, 200, 3)`, `step(actions) -> rewards, dones`."
+    "`num_envs` MettaGrid games side by side; rows are agents: `observe() -> (N, 200, 3)`, `step(actions) -> rewards, dones`."
     def __init__(self, game:GameConfig, # the game to play
                  num_envs:int=2, # games side by side
                  seed:int=0, # seeds the stream of maps
+                 stagger:bool=False, # start game i `i * max_steps // num_envs` random steps into its first episode
                 ):
         if num_envs < 1: raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.game, self.num_envs, self.agents = game, num_envs, game.num_agents
@@ -42,7 +43,13 @@ class VecEnv:
         self.obs = np.empty((self.num_rows, game.num_tokens, TOKEN_BYTES), np.uint8)
         self.returns = np.zeros(self.num_rows, np.float64)   # running return of each agent's episode
         self.lengths = np.zeros(num_envs, np.int64)
+        self.partial = np.zeros(num_envs, bool)                # the episode began with random warm-up steps: not recorded
         self.finished = []                                     # (mean per-agent return, length) of finished episodes
+        if stagger:
+            for i, sim in enumerate(self.envs):
+                for _ in range(i * game.max_steps // num_envs):
+                    sim._c_sim.actions()[:] = self.rng.integers(0, self.num_actions, self.agents); sim.step()
+                self.partial[i] = i > 0
 
     def _new_env(self):
         seed = int(self.rng.integers(2**31 - 1))
@@ -72,8 +79,9 @@ class VecEnv:
             rewards[rows] = c.rewards()
             self.lengths[i] += 1
             if sim.is_done():
-                self.finished.append((float((self.returns[rows] + rewards[rows]).mean()), int(self.lengths[i])))
-                self.returns[rows] = 0.0; self.lengths[i] = 0
+                if not self.partial[i]:
+                    self.finished.append((float((self.returns[rows] + rewards[rows]).mean()), int(self.lengths[i])))
+                self.returns[rows] = 0.0; self.lengths[i] = 0; self.partial[i] = False
                 dones[rows] = True
                 sim.close(); self.envs[i] = self._new_env()
             else: self.returns[rows] += rewards[rows]
@@ -101,51 +109,103 @@ def random_return(game:GameConfig, episodes:int=4, seed:int=0) -> float:
             results += env.pop_episodes()
     return float(np.mean([r for r, _ in results[:episodes]]))
 
+# %% ../nbs/08_agent.ipynb #945108f7
+def game_features(game:GameConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    "Names of the features `game` puts in cells and of those it sends as global tokens (the box's layers and its vector)."
+    cells = ('agent:group', 'agent_id', 'tag') + (('inv:heart',) if game.heart_sources else ())
+    return cells, ('episode_completion_pct', 'last_action', 'last_reward')
+
 # %% ../nbs/08_agent.ipynb #ce696ef2
 class ObsBox(nn.Module):
-    "Tokens `(B, 200, 3)` uint8 -> a dense box `(B, layers, 13, 13)` and the global features `(B, features)`."
+    "Tokens `(B, 200, 3)` uint8 -> a dense box `(B, layers, 13, 13)` and the global features `(B, globals)`."
     def __init__(self, features:FeatureTable, # the game's features (`feature_table(game)`)
                  num_tags:int, # type tags of the game (`len(env_interface(game).tags)`)
+                 cell_features:tuple[str, ...]|None=None, # features that get a layer (default: every feature of the table)
+                 global_features:tuple[str, ...]|None=None, # features read from global tokens (default: every feature)
                  window:int=13, # side of the egocentric window
                 ):
         super().__init__()
-        self.num_features, self.num_tags, self.window = features.max_id + 1, num_tags, window
-        self.tag_id = features['tag'].id
-        self.num_layers = self.num_features + num_tags   # a value layer per feature, then a one-hot layer per tag
-        self.register_buffer('scale', torch.from_numpy(1.0 / features.normalizations()))
+        names = [f.name for f in features.features]
+        cell_features = tuple(names if cell_features is None else cell_features)
+        global_features = tuple(names if global_features is None else global_features)
+        for name in (*cell_features, *global_features):
+            if name not in features: raise ValueError(f"feature {name!r} is not in the game's feature table")
+        self.features, self.num_tags, self.window = features, num_tags, window
+        self.cell_features, self.global_features = cell_features, global_features
+        # a value layer per cell feature but the tag, then a one-hot layer per tag value
+        valued = [n for n in cell_features if n != 'tag']
+        self.num_layers = len(valued) + (num_tags if 'tag' in cell_features else 0)
+        self.tag_layer = len(valued) if 'tag' in cell_features else None   # the first of the tag's one-hot layers
+        self.num_globals, self.cells = len(global_features), window * window
+        self.box_size = self.num_layers * self.cells
+        # Lookup tables, so a batch is placed by a few gathers and one scatter. Keyed by feature id * 256 + value:
+        # `offset`, where a cell token's layer starts in the flat box (-1: no layer), and `value`, what it writes there.
+        values = torch.arange(256.0)
+        offset, value = torch.full((256, 256), -1), torch.zeros(256, 256)
+        for f in features.features: value[f.id] = values / f.normalization
+        for i, n in enumerate(valued): offset[features[n].id] = i * self.cells
+        if 'tag' in cell_features:
+            tag = features['tag'].id
+            offset[tag] = (len(valued) + values.long().clamp(max=num_tags - 1)) * self.cells
+            value[tag] = 1.0
+        glob = torch.full((256,), -1)                        # by feature id: index in the global vector (-1: none)
+        for i, n in enumerate(global_features): glob[features[n].id] = i
+        cell = torch.full((256,), -1)                        # by location byte: cell index in the window (-1: outside)
+        for loc in range(256):
+            row, col = loc >> 4, loc & 15
+            if row < window and col < window and loc != GLOBAL_LOCATION: cell[loc] = row * window + col
+        for name, t in (('offset_lut', offset.flatten()), ('value_lut', value.flatten()), ('global_lut', glob), ('cell_lut', cell)):
+            self.register_buffer(name, t, persistent=False)
+
+    def flat(self, obs) -> torch.Tensor:
+        "The box and the global vector side by side, `(B, layers * 13 * 13 + globals)` float32."
+        check_obs(obs, obs.shape[1])
+        loc, fid, val = obs[..., 0], obs[..., 1], obs[..., 2]
+        pad = (loc & fid & val) == PAD_BYTE                  # a padding row is all 255s
+        key = fid.long() * 256 + val.long()
+        cell, offset = self.cell_lut[loc.long()], self.offset_lut[key]
+        is_global = (loc == GLOBAL_LOCATION) & ~pad
+        g = self.global_lut[fid.long()]
+        in_cell = cell >= 0                                  # padding's location (row 15) is outside the window
+        unread = (in_cell & (offset < 0)) | (is_global & (g < 0))
+        if unread.any():
+            names = sorted({self.features.name(f) for f in fid[unread].unique().tolist()})
+            raise ValueError(f"observation has features the box has no place for: {names} (add them to cell_features/global_features)")
+        spare = self.box_size + self.num_globals                 # one spare column takes every token that is not placed
+        index = torch.where(in_cell, offset + cell, torch.where(is_global, self.box_size + g, spare))
+        out = torch.zeros(obs.shape[0], spare + 1, device=obs.device)
+        return out.scatter_(1, index, self.value_lut[key])[:, :spare]
 
     def forward(self, obs):
-        check_obs(obs, obs.shape[1])
-        obs = obs.long()
-        loc, fid, val = obs[..., 0], obs[..., 1], obs[..., 2]
-        valid = ~((loc == PAD_BYTE) & (fid == PAD_BYTE) & (val == PAD_BYTE))
-        known = valid & (fid < self.num_features)
-        is_global = known & (loc == GLOBAL_LOCATION)
-        row, col, w = loc >> 4, loc & 15, self.window
-        in_cell = known & ~is_global & (row < w) & (col < w)
-        value = val.float() * self.scale[fid.clamp(max=self.num_features - 1)]
-        is_tag = in_cell & (fid == self.tag_id)
-        layer = torch.where(is_tag, self.num_features + val.clamp(max=self.num_tags - 1), fid)
-        value = torch.where(is_tag, 1.0, value)
-        size = self.num_layers * w * w                     # one spare column takes every token that is not placed
-        index = torch.where(in_cell, (layer * w + row) * w + col, size)
-        box = torch.zeros(obs.shape[0], size + 1, device=obs.device).scatter_(1, index, torch.where(in_cell, value, 0.0))
-        g_index = torch.where(is_global, fid, self.num_features)
-        globals_ = torch.zeros(obs.shape[0], self.num_features + 1, device=obs.device).scatter_(1, g_index, torch.where(is_global, value, 0.0))
-        return box[:, :size].view(-1, self.num_layers, w, w), globals_[:, :self.num_features]
+        flat = self.flat(obs)
+        return flat[:, :self.box_size].view(-1, self.num_layers, self.window, self.window), flat[:, self.box_size:]
 
 # %% ../nbs/08_agent.ipynb #5b083c42
+def layer_init(layer:nn.Module, gain:float=2 ** 0.5, bias:float=0.0) -> nn.Module:
+    "Orthogonal weights scaled by `gain`, constant bias: CleanRL's initialisation."
+    nn.init.orthogonal_(layer.weight, gain); nn.init.constant_(layer.bias, bias)
+    return layer
+
 class BoxCNN(nn.Module):
-    "Raw pipeline: tokens -> `ObsBox` -> Conv(64, k5, s3) -> Conv(64, k3) -> FC 128 (with the global features)."
-    def __init__(self, box:ObsBox, out_dim:int=128):
+    "Raw pipeline: tokens -> `ObsBox` -> Conv(k3, s2) -> Conv(k3) -> FC `out_dim` (with the global features)."
+    def __init__(self, box:ObsBox, channels:int=32, out_dim:int=128):
         super().__init__()
         self.box, self.out_dim = box, out_dim
-        self.conv = nn.Sequential(nn.Conv2d(box.num_layers, 64, 5, stride=3), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten())
+        self.stored = ('box_obs', (box.box_size + box.num_globals,), torch.float32)   # what a rollout keeps: `prepare`'s output
+        # 13x13 -> 6x6 (stride-2 windows 0-2, 2-4, ..., 10-12: every cell, symmetric about the agent's) -> 4x4
+        self.conv = nn.Sequential(layer_init(nn.Conv2d(box.num_layers, channels, 3, stride=2)), nn.ReLU(),
+                                  layer_init(nn.Conv2d(channels, channels, 3)), nn.ReLU(), nn.Flatten())
         with torch.no_grad(): conv_out = self.conv(torch.zeros(1, box.num_layers, box.window, box.window)).shape[1]
-        self.fc = nn.Sequential(nn.Linear(conv_out + box.num_features, out_dim), nn.ReLU())
-    def forward(self, obs):
-        box, globals_ = self.box(obs)
-        return self.fc(torch.cat([self.conv(box), globals_], 1))
+        self.fc = nn.Sequential(layer_init(nn.Linear(conv_out + box.num_globals, out_dim)), nn.ReLU())
+
+    def prepare(self, obs):
+        "Tokens -> the flat box, the part without parameters (computed once per step, kept by the rollout)."
+        return self.box.flat(obs)
+    def embed(self, x):
+        "The flat box -> features."
+        b = self.box
+        return self.fc(torch.cat([self.conv(x[:, :b.box_size].view(-1, b.num_layers, b.window, b.window)), x[:, b.box_size:]], 1))
+    def forward(self, obs): return self.embed(self.prepare(obs))
 
 # %% ../nbs/08_agent.ipynb #6dfd24a2
 class LatentEncoder(nn.Module):
@@ -155,36 +215,56 @@ class LatentEncoder(nn.Module):
         self.objective, self.encoder, self.num_tokens = world_model.objective, world_model.encoder, world_model.num_tokens
         self.out_dim, self.finetune = world_model.latent_dim, finetune
         self.requires_grad_(finetune)
-    def forward(self, obs):
+        # frozen, the rollout keeps the latent and learning never runs the encoder; fine-tuned, it keeps the tokens
+        self.stored = (('env_obs', (self.num_tokens, TOKEN_BYTES), torch.uint8) if finetune else
+                       ('latent_obs', (self.out_dim,), torch.float32))
+
+    def prepare(self, obs):
+        "What a rollout keeps: the tokens (fine-tuned) or the latent (frozen)."
         check_obs(obs, self.num_tokens)
-        with torch.set_grad_enabled(self.finetune and torch.is_grad_enabled()):
-            return self.encoder(self.objective.inputs(obs))
+        if self.finetune: return obs
+        with torch.no_grad(): return self.encoder(self.objective.inputs(obs))
+    def embed(self, x):
+        "`prepare`'s output -> the latent."
+        return self.encoder(self.objective.inputs(x)) if self.finetune else x
+    def forward(self, obs): return self.embed(self.prepare(obs))
 
 # %% ../nbs/08_agent.ipynb #8dd64571
-class RecurrentPolicy(nn.Module):
-    "`encoder` (tokens -> features) -> LSTM -> actor logits and critic value; one policy shared by every agent."
+class AgentPolicy(nn.Module):
+    "`encoder` (tokens -> features) -> core (`lstm` or feed-forward `mlp`) -> actor logits and critic value; shared by every agent."
     def __init__(self, encoder:nn.Module, # BoxCNN or LatentEncoder (has `out_dim`)
-                 num_actions:int, hidden:int=128):
+                 num_actions:int, # the game's actions
+                 core:str='lstm', # 'lstm' (memory across steps) or 'mlp' (Linear + ReLU, no memory)
+                 hidden:int=128, # width of the core
+                 head_hidden:int=0, # hidden units of the actor and critic heads (0: linear heads)
+                ):
         super().__init__()
-        self.encoder, self.hidden = encoder, hidden
-        self.lstm = nn.LSTM(encoder.out_dim, hidden)
-        self.actor = nn.Sequential(nn.Linear(hidden, 512), nn.ReLU(), nn.Linear(512, num_actions))
-        self.critic = nn.Sequential(nn.Linear(hidden, 1024), nn.Tanh(), nn.Linear(1024, 1))
-        for name, p in self.lstm.named_parameters():
-            if 'bias' in name: nn.init.zeros_(p)
-        nn.init.orthogonal_(self.actor[-1].weight, 0.01); nn.init.zeros_(self.actor[-1].bias)   # a near-uniform first policy
+        if core not in ('lstm', 'mlp'): raise ValueError(f"core must be 'lstm' or 'mlp', got {core!r}")
+        self.encoder, self.core, self.hidden = encoder, core, hidden
+        if core == 'lstm':
+            self.lstm = nn.LSTM(encoder.out_dim, hidden)
+            for name, p in self.lstm.named_parameters():
+                if 'bias' in name: nn.init.zeros_(p)
+                else: nn.init.orthogonal_(p, 1.0)
+        else: self.mlp = nn.Sequential(layer_init(nn.Linear(encoder.out_dim, hidden)), nn.ReLU())
+        head = lambda out, gain: (nn.Sequential(layer_init(nn.Linear(hidden, head_hidden)), nn.ReLU(), layer_init(nn.Linear(head_hidden, out), gain))
+                                  if head_hidden else layer_init(nn.Linear(hidden, out), gain))
+        self.actor, self.critic = head(num_actions, 0.01), head(1, 1.0)   # a near-uniform first policy
 
     def initial_state(self, batch:int, device='cpu') -> tuple[torch.Tensor, torch.Tensor]:
         return tuple(torch.zeros(1, batch, self.hidden, device=device) for _ in range(2))
 
     def forward(self, features, # (T, B, F) encoder outputs
-                state, # (h, c), each (1, B, hidden)
+                state, # (h, c), each (1, B, hidden); passed through untouched by the `mlp` core
                 starts, # (T, B) 1.0 where an episode starts at that step
                ):
-        "Logits `(T, B, actions)`, values `(T, B)` and the LSTM state after the sequence."
+        "Logits `(T, B, actions)`, values `(T, B)` and the core's state after the sequence."
+        if self.core == 'mlp':
+            x = self.mlp(features)
+            return self.actor(x), self.critic(x).squeeze(-1), state
         h, c = state
         T = features.shape[0]
-        # one fused LSTM call per stretch without a start; episodes of lockstep envs end together, so there are few
+        # one fused LSTM call per stretch without a start
         cuts = [0, *(torch.nonzero(starts[1:].any(1)).flatten() + 1).tolist(), T]
         outs = []
         for a, b in zip(cuts[:-1], cuts[1:]):
@@ -197,14 +277,11 @@ class RecurrentPolicy(nn.Module):
 # %% ../nbs/08_agent.ipynb #fdc3020f
 def buffer_spec(steps:int, # agent steps per row in a rollout
                 rows:int, # agents acting at once
-                obs:str='raw', # 'raw' (tokens) or 'latent' (a frozen encoder's output)
-                latent_dim:int=128, num_tokens:int=NUM_TOKENS,
+                stored:tuple=('env_obs', (NUM_TOKENS, TOKEN_BYTES), torch.uint8), # (name, shape, dtype) of the observation kept: an encoder's `stored`
                ) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
     "Name -> (shape, dtype) of every array in a rollout."
-    if obs not in ('raw', 'latent'): raise ValueError(f"obs must be 'raw' or 'latent', got {obs!r}")
-    spec = {'env_obs': ((steps, rows, num_tokens, TOKEN_BYTES), torch.uint8)} if obs == 'raw' else {
-            'latent_obs': ((steps, rows, latent_dim), torch.float32)}
-    return {**spec, 'actions': ((steps, rows), torch.long), 'logprobs': ((steps, rows), torch.float32),
+    name, shape, dtype = stored
+    return {name: ((steps, rows, *shape), dtype), 'actions': ((steps, rows), torch.long), 'logprobs': ((steps, rows), torch.float32),
             'rewards': ((steps, rows), torch.float32), 'starts': ((steps, rows), torch.float32),
             'values': ((steps, rows), torch.float32)}
 
@@ -213,7 +290,8 @@ def spec_bytes(spec:dict) -> int:
     return sum(int(np.prod(shape)) * torch.empty((), dtype=dtype).element_size() for shape, dtype in spec.values())
 
 class RolloutBuffer:
-    "The arrays of a `buffer_spec`, allocated on `device`, as attributes."
+    "The arrays of a `buffer_spec`, allocated on `device`, as attributes; `obs` is the observation array, whatever its name."
     def __init__(self, spec:dict, device='cpu'):
         self.spec, self.nbytes = spec, spec_bytes(spec)
         for name, (shape, dtype) in spec.items(): setattr(self, name, torch.zeros(shape, dtype=dtype, device=device))
+        self.obs = getattr(self, next(iter(spec)))

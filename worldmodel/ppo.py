@@ -3,26 +3,26 @@
 # %% ../nbs/09_ppo.ipynb #76792487
 from __future__ import annotations
 from dataclasses import dataclass, asdict, fields
-import contextlib, math, time, warnings
+import contextlib, math, os, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from torch.distributions import Categorical
 
 from .env import GameConfig, env_interface, feature_table
-from .agent import TASK, VecEnv, ObsBox, BoxCNN, LatentEncoder, RecurrentPolicy, RolloutBuffer, buffer_spec
-from .runs import (pick_device, save_checkpoint, load_checkpoint, rng_state, set_rng_state, write_json,
+from .agent import (TASK, VecEnv, ObsBox, BoxCNN, LatentEncoder, AgentPolicy, RolloutBuffer, buffer_spec,
+                              game_features)
+from .runs import (pick_device, bf16_supported, CoreShare, save_checkpoint, load_checkpoint, rng_state, set_rng_state, write_json,
                              RunLock, Heartbeat, RunLogger, crossed, stop_on_sigterm, read_json)
 
 # %% auto #0
-__all__ = ['PPOConfig', 'make_policy', 'gae', 'train_agent', 'episode_returns', 'smoothed_curve', 'learning_curves',
-           'plot_curves', 'plot_returns', 'save_curves', 'load_curves', 'step_cost']
+__all__ = ['PPOConfig', 'make_policy', 'gae', 'RewardScaler', 'train_agent', 'episode_returns', 'smoothed_curve',
+           'learning_curves', 'plot_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return', 'step_cost']
 
 # %% ../nbs/09_ppo.ipynb #7324436b
 @dataclass
 class PPOConfig:
-    "Training a recurrent agent with PPO: task, observation pipeline, PPO, logging and checkpoints."
+    "Training an agent with PPO: task, observation pipeline, policy, PPO, logging and checkpoints."
     run_dir: str = 'runs/agent'
     "directory for checkpoints, heartbeat, metrics and logs; re-using it resumes the run"
     steps: int = 2_000_000
@@ -33,6 +33,14 @@ class PPOConfig:
     "pre-training run directory whose world model encodes observations (obs='latent' only)"
     finetune_encoder: bool = False
     "train the encoder with the agent (obs='latent'); otherwise it is frozen"
+    core: str = 'lstm'
+    "the policy's core: 'lstm' (memory across steps) or 'mlp' (feed-forward, no memory)"
+    hidden: int = 128
+    "width of the core"
+    head_hidden: int = 0
+    "hidden units of the actor and critic heads (0: linear heads)"
+    conv_channels: int = 32
+    "channels of the raw pipeline's two convolutions"
     num_agents: int = TASK['num_agents']
     "agents per environment"
     map_width: int = TASK['width']
@@ -45,11 +53,13 @@ class PPOConfig:
     "heart sources per map: moving into one gives a heart, the reward"
     max_episode_steps: int = TASK['max_steps']
     "env steps per episode"
-    num_envs: int = 2
+    num_envs: int = 4
     "environments stepped side by side; rows of the batch = num_envs x num_agents"
-    rollout_steps: int = 64
+    stagger_envs: bool = True
+    "start env i `i / num_envs` of an episode in (random actions, not trained on), so rollouts mix episode phases"
+    rollout_steps: int = 32
     "env steps per rollout (each row contributes this many agent steps)"
-    bptt_horizon: int = 64
+    bptt_horizon: int = 16
     "steps of a BPTT segment: the LSTM is replayed from the state it had at each segment's start"
     num_minibatches: int = 4
     "minibatches per epoch (segments are split among them)"
@@ -57,12 +67,14 @@ class PPOConfig:
     "passes over each rollout"
     lr: float = 4.6e-4
     "Adam learning rate"
-    anneal_lr: bool = False
-    "decay the learning rate linearly to 0 over the run"
+    anneal_lr: bool = True
+    "decay the learning rate linearly to 0 over the run (towards `steps`: raising `steps` on resume stretches the decay)"
     gamma: float = 0.977
     "discount"
     gae_lambda: float = 0.916
     "GAE lambda"
+    norm_reward: bool = True
+    "divide rewards by the running std of the discounted return, so the value target is O(1) whatever the reward's scale"
     clip_coef: float = 0.1
     "PPO clip range of the probability ratio"
     ent_coef: float = 0.0021
@@ -73,6 +85,10 @@ class PPOConfig:
     "gradient norm clip"
     device: str = 'auto'
     "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'"
+    bf16: bool = False
+    "bfloat16 autocast for acting and learning where the device computes bf16 natively (measured no faster here at these sizes)"
+    num_threads: int = 0
+    "torch CPU threads (0: the cores other processes leave free, re-read every update; see `CoreShare`)"
     seed: int = 0
     "seeds the policy's initialisation, the maps and the action sampling"
     console_every: int = 10
@@ -89,12 +105,17 @@ class PPOConfig:
     "wandb project name"
 
     def __post_init__(self):
-        for name in ('steps', 'num_agents', 'map_width', 'map_height', 'max_episode_steps', 'num_envs', 'rollout_steps',
-                     'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every'):
+        for name in ('steps', 'hidden', 'conv_channels', 'num_agents', 'map_width', 'map_height', 'max_episode_steps', 'num_envs',
+                     'rollout_steps', 'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every'):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"PPOConfig.{name} must be a positive integer, got {v!r}")
+        for name in ('head_hidden', 'num_threads'):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"PPOConfig.{name} must be a non-negative integer, got {v!r}")
         if self.obs not in ('raw', 'latent'): raise ValueError(f"PPOConfig.obs must be 'raw' or 'latent', got {self.obs!r}")
+        if self.core not in ('lstm', 'mlp'): raise ValueError(f"PPOConfig.core must be 'lstm' or 'mlp', got {self.core!r}")
         if self.obs == 'latent' and not self.encoder:
             raise ValueError("PPOConfig.obs='latent' needs encoder: the run directory of a pre-trained world model")
         if self.obs == 'raw' and (self.encoder or self.finetune_encoder):
@@ -124,12 +145,13 @@ class PPOConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 # %% ../nbs/09_ppo.ipynb #c619e748
-def make_policy(cfg:PPOConfig, device='cpu') -> RecurrentPolicy:
-    "The recurrent policy with the config's observation pipeline."
+def make_policy(cfg:PPOConfig, device='cpu') -> AgentPolicy:
+    "The agent's policy: the config's observation pipeline in front of its core."
     game = cfg.game
     num_actions = env_interface(game).action_space.n
     if cfg.obs == 'raw':
-        encoder = BoxCNN(ObsBox(feature_table(game), len(env_interface(game).tags)))
+        cells, globals_ = game_features(game)
+        encoder = BoxCNN(ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_), channels=cfg.conv_channels)
     else:
         from worldmodel.pretrain import load_model, PretrainConfig
         path = Path(cfg.encoder)/'checkpoint.pt'
@@ -139,7 +161,7 @@ def make_policy(cfg:PPOConfig, device='cpu') -> RecurrentPolicy:
             warnings.warn(f"the encoder was pre-trained on another game ({trained}) than the agent plays ({game})")
         world_model = load_model(cfg.encoder)
         encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder)
-    return RecurrentPolicy(encoder, num_actions).to(device)
+    return AgentPolicy(encoder, num_actions, core=cfg.core, hidden=cfg.hidden, head_hidden=cfg.head_hidden).to(device)
 
 # %% ../nbs/09_ppo.ipynb #8b1cf9bb
 def gae(rewards, values, starts, # (T, B) each
@@ -157,52 +179,87 @@ def gae(rewards, values, starts, # (T, B) each
         advantages[t] = last
     return advantages, advantages + values
 
+# %% ../nbs/09_ppo.ipynb #1d36c799
+class RewardScaler:
+    "Rewards divided by the running standard deviation of the discounted return (CleanRL's `NormalizeReward`), so values stay near 1."
+    def __init__(self, rows:int, # agents acting at once
+                 gamma:float, # the discount of the return whose spread is tracked
+                 eps:float=1e-8):
+        self.gamma, self.eps = gamma, eps
+        self.ret = np.zeros(rows)
+        self.count, self.mean, self.var = 1e-4, 0.0, 1.0
+
+    def __call__(self, rewards:np.ndarray, dones:np.ndarray) -> np.ndarray:
+        "Scaled `rewards`; `dones` ends the rows' returns after this step."
+        self.ret = self.ret * self.gamma + rewards
+        n, m, v = len(self.ret), self.ret.mean(), self.ret.var()
+        delta, total = m - self.mean, self.count + n   # Chan et al.'s parallel update of mean and variance
+        self.mean += delta * n / total
+        self.var = (self.var * self.count + v * n + delta ** 2 * self.count * n / total) / total
+        self.count = total
+        self.ret[dones] = 0.0
+        return (rewards / np.sqrt(self.var + self.eps)).astype(np.float32)
+
+    def state_dict(self) -> dict:   # plain floats: checkpoints load with weights_only
+        return {'ret': torch.from_numpy(self.ret.copy()), 'count': float(self.count), 'mean': float(self.mean), 'var': float(self.var)}
+    def load_state_dict(self, s:dict):
+        self.ret, self.count, self.mean, self.var = s['ret'].numpy().copy(), s['count'], s['mean'], s['var']
+
 # %% ../nbs/09_ppo.ipynb #628ad44b
 def train_agent(cfg:PPOConfig, # the job
                ) -> dict:
-    "Train a recurrent PPO agent as `cfg` says, resuming from `cfg.run_dir` when it holds a checkpoint; returns the summary."
+    "Train a PPO agent as `cfg` says, resuming from `cfg.run_dir` when it holds a checkpoint; returns the summary."
     run_dir = Path(cfg.run_dir); run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir/'checkpoint.pt'
     with RunLock(run_dir), stop_on_sigterm():   # SIGTERM checkpoints like Ctrl-C
         device = pick_device(cfg.device)
+        cores = CoreShare()   # num_threads=0: the cores other processes leave free, asked again every update
+        summary_path = run_dir/'summary.json'
+        done = read_json(summary_path) if summary_path.exists() and ckpt_path.exists() else None
+        if done is not None and done['steps'] >= cfg.steps and done['obs'] == cfg.obs: return done   # finished already
         saved = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
         if saved is not None and saved['config']['obs'] != cfg.obs:
             raise ValueError(f"cannot resume {run_dir}: its checkpoint has obs={saved['config']['obs']!r}, the config asks for obs={cfg.obs!r}")
         torch.manual_seed(cfg.seed)
         policy = make_policy(cfg, device)
+        bf16 = cfg.bf16 and bf16_supported(device)   # emulated bf16 is slower than fp32: only where it is native
+        autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
         params = [p for p in policy.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
+        scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
         step, update, wandb_id, prior_seconds = 0, 0, None, 0.0
         sample_gen = torch.Generator().manual_seed(cfg.seed)
         if saved is not None:
             policy.load_state_dict(saved['policy']); opt.load_state_dict(saved['optimizer'])
+            if scaler is not None and 'reward_scaler' in saved: scaler.load_state_dict(saved['reward_scaler'])
             step, update, wandb_id, prior_seconds = saved['step'], saved['update'], saved.get('wandb_id'), saved.get('train_seconds', 0.0)
             set_rng_state(saved['rng']); sample_gen.set_state(saved['sample_gen'])
         resumed_from = step
-        if step >= cfg.steps and (run_dir/'summary.json').exists(): return read_json(run_dir/'summary.json')   # finished already
-        store_latent = cfg.obs == 'latent' and not cfg.finetune_encoder   # the rollout keeps latents, not tokens
-        spec = buffer_spec(cfg.rollout_steps, cfg.rows, 'latent' if store_latent else 'raw', latent_dim=policy.encoder.out_dim)
-        buf = RolloutBuffer(spec, device)
-        obs_key = 'latent_obs' if store_latent else 'env_obs'
-        env = VecEnv(cfg.game, cfg.num_envs, seed=int(np.random.SeedSequence([cfg.seed, step]).generate_state(1)[0]))
+        # the rollout keeps what the encoder's parameter-free part made of each observation (box, latent or tokens)
+        buf = RolloutBuffer(buffer_spec(cfg.rollout_steps, cfg.rows, policy.encoder.stored), device)
+        env = VecEnv(cfg.game, cfg.num_envs, seed=int(np.random.SeedSequence([cfg.seed, step]).generate_state(1)[0]), stagger=cfg.stagger_envs)
 
+        torch.set_num_threads(cfg.num_threads or cores.threads())
         write_json(run_dir/'config.json', asdict(cfg))
         logger = RunLogger(run_dir, asdict(cfg), use_wandb=cfg.wandb, project=cfg.wandb_project, run_id=wandb_id, job_type='train-agent')
         if saved is not None:
             logger.truncate('charts/agent_steps', step)
             logger.print(f"resuming {run_dir} from agent step {step:,} towards {cfg.steps:,}")
         else:
-            logger.print(f"starting {run_dir}: {cfg.steps:,} agent steps, obs={cfg.obs}, {cfg.rows} agents in {cfg.num_envs} envs, "
-                         f"rollout buffer {buf.nbytes / 2**20:.1f} MiB ({buf.nbytes / cfg.steps_per_rollout:.0f} bytes per agent step), device {device}")
+            logger.print(f"starting {run_dir}: {cfg.steps:,} agent steps, obs={cfg.obs}, core={cfg.core}, {cfg.rows} agents in {cfg.num_envs} envs, "
+                         f"rollout buffer {buf.nbytes / 2**20:.1f} MiB ({buf.nbytes / cfg.steps_per_rollout:.0f} bytes per agent step), "
+                         f"device {device}, bf16={bf16}, {torch.get_num_threads()} threads")
         heartbeat = Heartbeat(run_dir/'heartbeat.json', every=cfg.heartbeat_seconds)
         heartbeat.update(step=step, target=cfg.steps, update=update)
 
         def checkpoint():
             save_checkpoint(ckpt_path, {'policy': policy.state_dict(), 'optimizer': opt.state_dict(), 'step': step, 'update': update,
                                         'config': asdict(cfg), 'rng': rng_state(), 'sample_gen': sample_gen.get_state(),
+                                        'reward_scaler': scaler.state_dict() if scaler is not None else None,
                                         'wandb_id': logger.run_id, 'train_seconds': prior_seconds + time.time() - start_time})
 
-        segments_per_row = cfg.rollout_steps // cfg.bptt_horizon
+        H = cfg.bptt_horizon
+        segments_per_row = cfg.rollout_steps // H
         state = policy.initial_state(cfg.rows, device)
         next_start = torch.ones(cfg.rows, device=device)   # every row begins an episode
         returns_seen, status = [], 'failed'
@@ -211,27 +268,32 @@ def train_agent(cfg:PPOConfig, # the job
             heartbeat.start()
             while step < cfg.steps:
                 t_update = time.time()
+                if not cfg.num_threads and cores.threads() != torch.get_num_threads(): torch.set_num_threads(cores.threads())
                 if cfg.anneal_lr:
-                    for g in opt.param_groups: g['lr'] = cfg.lr * (1.0 - step / cfg.steps)
+                    for g in opt.param_groups: g['lr'] = cfg.lr * max(1.0 - step / cfg.steps, 0.0)
                 # ---- rollout
                 policy.eval()
-                seg_states = []
-                with torch.no_grad():
+                seg_states, env_s = [], 0.0
+                with torch.no_grad(), autocast():
                     for t in range(cfg.rollout_steps):
-                        if t % cfg.bptt_horizon == 0: seg_states.append(tuple(s.clone() for s in state))
-                        obs = torch.from_numpy(env.observe()).to(device)
-                        feats = policy.encoder(obs)
+                        if t % H == 0: seg_states.append(tuple(s.clone() for s in state))
+                        x = policy.encoder.prepare(torch.from_numpy(env.observe()).to(device))
+                        feats = policy.encoder.embed(x)
                         logits, value, state = policy(feats[None], state, next_start[None])
-                        action = Categorical(logits=logits[0]).sample()
-                        getattr(buf, obs_key)[t] = feats if store_latent else obs
-                        buf.actions[t], buf.logprobs[t], buf.values[t] = action, Categorical(logits=logits[0]).log_prob(action), value[0]
+                        logp_all = torch.log_softmax(logits[0].float(), -1)
+                        action = torch.multinomial(logp_all.exp(), 1).squeeze(1)
+                        buf.obs[t] = x
+                        buf.actions[t], buf.logprobs[t], buf.values[t] = action, logp_all.gather(1, action[:, None]).squeeze(1), value[0].float()
                         buf.starts[t] = next_start
+                        t_env = time.time()
                         rewards, dones = env.step(action.cpu().numpy())
+                        if scaler is not None: rewards = scaler(rewards, dones)
+                        env_s += time.time() - t_env
                         buf.rewards[t] = torch.from_numpy(rewards).to(device)
                         next_start = torch.from_numpy(dones.astype(np.float32)).to(device)
                     feats = policy.encoder(torch.from_numpy(env.observe()).to(device))
                     _, next_value, _ = policy(feats[None], state, next_start[None])
-                    advantages, returns = gae(buf.rewards, buf.values, buf.starts, next_value[0], next_start, cfg.gamma, cfg.gae_lambda)
+                advantages, returns = gae(buf.rewards, buf.values, buf.starts, next_value[0].float(), next_start, cfg.gamma, cfg.gae_lambda)
                 prev_step = step
                 step += cfg.steps_per_rollout; update += 1
                 rollout_s = time.time() - t_update
@@ -239,55 +301,60 @@ def train_agent(cfg:PPOConfig, # the job
                 # ---- update: minibatches of BPTT segments, each replayed from its starting LSTM state
                 policy.train()
                 t_learn = time.time()
-                H = cfg.bptt_horizon
                 seg = lambda x: x.view(segments_per_row, H, cfg.rows, *x.shape[2:]).transpose(0, 1).reshape(H, segments_per_row * cfg.rows, *x.shape[2:])
-                b_obs, b_act, b_logp, b_adv, b_ret, b_val, b_start = (seg(x) for x in (getattr(buf, obs_key), buf.actions, buf.logprobs, advantages, returns, buf.values, buf.starts))
+                b_obs, b_act, b_logp, b_adv, b_ret, b_val, b_start = (seg(x) for x in (buf.obs, buf.actions, buf.logprobs, advantages, returns, buf.values, buf.starts))
                 h0 = torch.cat([s[0] for s in seg_states], 1); c0 = torch.cat([s[1] for s in seg_states], 1)
                 n_seg = b_act.shape[1]
-                clip_fracs, approx_kls = [], []
+                stats = []
                 for epoch in range(cfg.update_epochs):
                     order = torch.randperm(n_seg, generator=sample_gen)
                     for mb in order.chunk(cfg.num_minibatches):
                         mb = mb.to(device)
-                        o = b_obs[:, mb]
-                        feats = o if store_latent else policy.encoder(o.flatten(0, 1)).view(H, len(mb), -1)
-                        logits, values, _ = policy(feats, (h0[:, mb], c0[:, mb]), b_start[:, mb])
-                        dist = Categorical(logits=logits)
-                        logp, entropy = dist.log_prob(b_act[:, mb]), dist.entropy().mean()
+                        with autocast():
+                            feats = policy.encoder.embed(b_obs[:, mb].flatten(0, 1)).view(H, len(mb), -1)
+                            logits, values, _ = policy(feats, (h0[:, mb], c0[:, mb]), b_start[:, mb])
+                        logits, values = logits.float(), values.float()
+                        logp_all = torch.log_softmax(logits, -1)
+                        logp = logp_all.gather(-1, b_act[:, mb, None]).squeeze(-1)
+                        entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
                         log_ratio = logp - b_logp[:, mb]; ratio = log_ratio.exp()
-                        with torch.no_grad():
-                            approx_kls.append(((ratio - 1) - log_ratio).mean())
-                            clip_fracs.append(((ratio - 1.0).abs() > cfg.clip_coef).float().mean())
                         adv = b_adv[:, mb]; adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                         policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
                         value_loss = 0.5 * ((values - b_ret[:, mb]) ** 2).mean()
                         loss = policy_loss - cfg.ent_coef * entropy + cfg.vf_coef * value_loss
                         opt.zero_grad(set_to_none=True)
                         loss.backward()
-                        nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                        grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
                         opt.step()
+                        with torch.no_grad():
+                            stats.append(torch.stack([policy_loss, value_loss, entropy, ((ratio - 1) - log_ratio).mean(),
+                                                      ((ratio - 1.0).abs() > cfg.clip_coef).float().mean(), grad_norm]))
                 update_s = time.time() - t_learn
 
-                # ---- log
+                # ---- log: every loss is the mean over all minibatches of the update
+                policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm = torch.stack(stats).mean(0).tolist()
                 episodes = env.pop_episodes()
                 var = returns.var()
                 metrics = {'charts/agent_steps': step, 'charts/updates': update,
                            'charts/sps': cfg.steps_per_rollout / (time.time() - t_update),
-                           'ppo/policy_loss': policy_loss.item(), 'ppo/value_loss': value_loss.item(), 'ppo/entropy': entropy.item(),
-                           'ppo/approx_kl': torch.stack(approx_kls).mean().item(), 'ppo/clip_frac': torch.stack(clip_fracs).mean().item(),
+                           'ppo/policy_loss': policy_loss, 'ppo/value_loss': value_loss, 'ppo/entropy': entropy,
+                           'ppo/approx_kl': approx_kl, 'ppo/clip_frac': clip_frac, 'ppo/grad_norm': grad_norm,
                            'ppo/explained_variance': float('nan') if var == 0 else (1 - (returns - buf.values).var() / var).item(),
-                           'ppo/lr': opt.param_groups[0]['lr'], 'perf/rollout_s': rollout_s, 'perf/update_s': update_s}
+                           'ppo/lr': opt.param_groups[0]['lr'], 'ppo/reward_scale': 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps)),
+                           'perf/rollout_s': rollout_s, 'perf/env_s': env_s, 'perf/update_s': update_s,
+                           'perf/threads': torch.get_num_threads()}
                 if episodes:
                     metrics['charts/episode_return'] = float(np.mean([r for r, _ in episodes]))
                     metrics['charts/episode_length'] = float(np.mean([n for _, n in episodes]))
+                    metrics['charts/episodes'] = len(episodes)
                     returns_seen.append(metrics['charts/episode_return'])
                 logger.log(metrics)
                 heartbeat.update(step=step, update=update, episode_return=metrics.get('charts/episode_return'))
                 if update == 1 or step >= cfg.steps or crossed(update - 1, update, cfg.console_every):
                     ret = f"{returns_seen[-1]:7.2f}" if returns_seen else '    n/a'
                     logger.print(f"agent step {step:>11,}/{cfg.steps:,} | update {update:>6,} | return {ret} | "
-                                 f"kl {metrics['ppo/approx_kl']:.4f} | clip {metrics['ppo/clip_frac']:.3f} | "
-                                 f"ev {metrics['ppo/explained_variance']:.2f} | {metrics['charts/sps']:,.0f} sps")
+                                 f"kl {approx_kl:.4f} | clip {clip_frac:.3f} | ev {metrics['ppo/explained_variance']:.2f} | "
+                                 f"{metrics['charts/sps']:,.0f} sps")
                 if crossed(prev_step, step, cfg.checkpoint_every) or (cfg.checkpoint_seconds and time.time() - last_ckpt_time > cfg.checkpoint_seconds):
                     checkpoint(); last_ckpt_time = time.time()
             checkpoint()
@@ -298,9 +365,9 @@ def train_agent(cfg:PPOConfig, # the job
             env.close(); heartbeat.stop(status); logger.close()
         wall = time.time() - start_time
         summary = {'status': status, 'steps': step, 'updates': update, 'resumed_from': resumed_from, 'wall_s': wall,
-                   'train_seconds': prior_seconds + wall, 'sps': (step - resumed_from) / max(wall, 1e-9), 'obs': cfg.obs,
+                   'train_seconds': prior_seconds + wall, 'sps': (step - resumed_from) / max(wall, 1e-9), 'obs': cfg.obs, 'core': cfg.core,
                    'final_return': returns_seen[-1] if returns_seen else None, 'rollout_bytes_per_step': buf.nbytes / cfg.steps_per_rollout}
-        write_json(run_dir/'summary.json', summary)
+        write_json(summary_path, summary)
         logger.print(f"finished at agent step {step:,} in {wall:.0f} s")
         return summary
 
@@ -372,23 +439,33 @@ def load_curves(path) -> dict:
     data['curves'] = {k: np.stack([arr(r) for r in rows]) for k, rows in data['curves'].items()}
     return data
 
+# %% ../nbs/09_ppo.ipynb #473a5fa7
+def final_return(run_dir, fraction:float=0.1) -> float:
+    "Mean per-agent return of the episodes a run finished in the last `fraction` of its budget (`steps` of its config)."
+    from worldmodel.runs import read_metrics
+    if not 0 < fraction <= 1: raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    budget = read_json(Path(run_dir)/'config.json')['steps']
+    records = [r for r in read_metrics(run_dir) if 'charts/episode_return' in r and r['charts/agent_steps'] > (1 - fraction) * budget]
+    if not records: raise ValueError(f"{run_dir} finished no episode in the last {fraction:.0%} of its {budget:,} agent steps")
+    weights = [r.get('charts/episodes', 1) for r in records]
+    return float(np.average([r['charts/episode_return'] for r in records], weights=weights))
+
 # %% ../nbs/09_ppo.ipynb #54f3fc3c
-def step_cost(cfg:PPOConfig, policy:RecurrentPolicy, obs, # (B, 200, 3) uint8 observations of the task
+def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observations of the task
               repeats:int=3) -> dict:
     "Seconds and FLOPs per agent step of acting and learning with `policy` as `cfg` trains it."
     from torch.utils.flop_counter import FlopCounterMode
     obs = torch.as_tensor(obs)
     B, T = obs.shape[0], cfg.bptt_horizon
     if B % T: raise ValueError(f"obs ({B}) must be a multiple of bptt_horizon ({T})")
-    store_latent = cfg.obs == 'latent' and not cfg.finetune_encoder
-    lstm = policy.lstm
-    lstm_flops = 8 * lstm.hidden_size * (lstm.input_size + lstm.hidden_size)   # forward, per step
-    with torch.no_grad(): latents = policy.encoder(obs)
+    lstm = getattr(policy, 'lstm', None)
+    lstm_flops = 8 * lstm.hidden_size * (lstm.input_size + lstm.hidden_size) if lstm is not None else 0   # forward, per step
+    with torch.no_grad(): stored = policy.encoder.prepare(obs)
     def act():
         with torch.no_grad():
             policy(policy.encoder(obs)[None], policy.initial_state(B), torch.zeros(1, B))
     def learn():
-        feats = latents if store_latent else policy.encoder(obs)
+        feats = policy.encoder.embed(stored)
         logits, values, _ = policy(feats.view(T, B // T, -1), policy.initial_state(B // T), torch.zeros(T, B // T))
         (logits.logsumexp(-1).mean() + values.mean()).backward()
         policy.zero_grad(set_to_none=True)

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['crossed', 'pick_device', 'bf16_supported', 'write_json', 'read_json', 'save_checkpoint', 'load_checkpoint',
-           'rng_state', 'set_rng_state', 'stop_on_sigterm', 'RunLock', 'Heartbeat', 'heartbeat_status', 'wandb_mode',
-           'RunLogger', 'read_metrics']
+__all__ = ['crossed', 'pick_device', 'bf16_supported', 'CoreShare', 'write_json', 'read_json', 'save_checkpoint',
+           'load_checkpoint', 'rng_state', 'set_rng_state', 'stop_on_sigterm', 'RunLock', 'Heartbeat',
+           'heartbeat_status', 'wandb_mode', 'RunLogger', 'read_metrics']
 
 # %% ../nbs/04_runs.ipynb #7149ad1b
 def crossed(before:int, # counter before the update
@@ -44,6 +44,36 @@ def bf16_supported(device:torch.device) -> bool:
             flags = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
             return 'avx512_bf16' in flags or 'amx_bf16' in flags
     return False
+
+# %% ../nbs/04_runs.ipynb #0812b049
+class CoreShare:
+    "Threads to compute with: this process's cores less those other processes kept busy since the last reading."
+    def __init__(self):
+        self.cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+        self.machine_cores = os.cpu_count() or 1
+        self._last, self._busy = self._read(), 0.0
+
+    @staticmethod
+    def _read():
+        "(all cores' busy seconds, elapsed core-seconds, this process's CPU seconds), or None without /proc/stat."
+        try:
+            with open('/proc/stat') as f: ticks = [int(x) for x in f.readline().split()[1:9]]
+        except (OSError, ValueError): return None
+        hz = os.sysconf('SC_CLK_TCK')
+        return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz, time.process_time()
+
+    def others_busy(self, min_seconds:float=0.2) -> float:
+        "Cores other processes kept busy since the last reading at least `min_seconds` ago (0 where the OS does not say)."
+        now, last = self._read(), self._last
+        if now is None or last is None: return 0.0
+        wall = (now[1] - last[1]) / self.machine_cores
+        if wall < min_seconds: return self._busy                   # too short to tell: the last estimate
+        self._last, self._busy = now, max(0.0, ((now[0] - last[0]) - (now[2] - last[2])) / wall)
+        return self._busy
+
+    def threads(self) -> int:
+        "How many threads to use now."
+        return max(1, min(self.cores, round(self.cores - self.others_busy())))
 
 # %% ../nbs/04_runs.ipynb #6de1f6e9
 def _atomic_write(path:Path, write):
