@@ -15,11 +15,12 @@ from .env import GameConfig, env_interface, feature_table, action_space
 from .model import WorldModel
 
 # %% auto #0
-__all__ = ['TASK', 'task_game', 'VecEnv', 'random_return', 'game_features', 'ObsBox', 'layer_init', 'BoxCNN', 'LatentEncoder',
-           'AgentPolicy', 'buffer_spec', 'spec_bytes', 'RolloutBuffer']
+__all__ = ['TASK', 'MAX_RETURN', 'task_game', 'VecEnv', 'random_return', 'game_features', 'ObsBox', 'layer_init', 'BoxCNN',
+           'LatentEncoder', 'AgentPolicy', 'buffer_spec', 'spec_bytes', 'RolloutBuffer']
 
 # %% ../nbs/08_agent.ipynb #93d723ed
 TASK = dict(num_agents=24, width=35, height=35, num_walls=10, heart_sources=12, max_steps=500)
+MAX_RETURN = 255   # the agent's heart inventory limit: no episode pays more
 
 def task_game(**overrides) -> GameConfig:
     "The game agents are trained on: the arena with heart sources (the reward), `TASK` unless overridden."
@@ -109,7 +110,7 @@ def random_return(game:GameConfig, episodes:int=4, seed:int=0) -> float:
             results += env.pop_episodes()
     return float(np.mean([r for r, _ in results[:episodes]]))
 
-# %% ../nbs/08_agent.ipynb #945108f7
+# %% ../nbs/08_agent.ipynb #f4d99d4c
 def game_features(game:GameConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
     "Names of the features `game` puts in cells and of those it sends as global tokens (the box's layers and its vector)."
     cells = ('agent:group', 'agent_id', 'tag') + (('inv:heart',) if game.heart_sources else ())

@@ -101,7 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_config_args(pre, PretrainConfig, required=('run_dir', 'steps'))
     pre.add_argument('--no-notebook', action='store_true',
                      help='run the loop in this process instead of through the papermill notebook (always so under torchrun)')
-    ag = sub.add_parser('train-agent', help='train a recurrent PPO agent on raw tokens or a world model latent (papermill runs experiments/train_agent.ipynb into --run-dir)',
+    ag = sub.add_parser('train-agent', help='train a PPO agent (LSTM or feed-forward core) on raw tokens or a world model latent (papermill runs experiments/train_agent.ipynb into --run-dir)',
                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_config_args(ag, PPOConfig, required=('run_dir', 'steps'))
     ag.add_argument('--no-notebook', action='store_true', help='run the loop in this process instead of through the papermill notebook')

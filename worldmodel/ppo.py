@@ -179,7 +179,7 @@ def gae(rewards, values, starts, # (T, B) each
         advantages[t] = last
     return advantages, advantages + values
 
-# %% ../nbs/09_ppo.ipynb #1d36c799
+# %% ../nbs/09_ppo.ipynb #b6ee796b
 class RewardScaler:
     "Rewards divided by the running standard deviation of the discounted return (CleanRL's `NormalizeReward`), so values stay near 1."
     def __init__(self, rows:int, # agents acting at once
@@ -439,7 +439,7 @@ def load_curves(path) -> dict:
     data['curves'] = {k: np.stack([arr(r) for r in rows]) for k, rows in data['curves'].items()}
     return data
 
-# %% ../nbs/09_ppo.ipynb #473a5fa7
+# %% ../nbs/09_ppo.ipynb #6f24f0cf
 def final_return(run_dir, fraction:float=0.1) -> float:
     "Mean per-agent return of the episodes a run finished in the last `fraction` of its budget (`steps` of its config)."
     from worldmodel.runs import read_metrics

@@ -45,7 +45,7 @@ def bf16_supported(device:torch.device) -> bool:
             return 'avx512_bf16' in flags or 'amx_bf16' in flags
     return False
 
-# %% ../nbs/04_runs.ipynb #0812b049
+# %% ../nbs/04_runs.ipynb #71e588d5
 class CoreShare:
     "Threads to compute with: this process's cores less those other processes kept busy since the last reading."
     def __init__(self):
