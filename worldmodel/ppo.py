@@ -67,8 +67,8 @@ class PPOConfig:
     "passes over each rollout"
     lr: float = 4.6e-4
     "Adam learning rate"
-    anneal_lr: bool = True
-    "decay the learning rate linearly to 0 over the run (towards `steps`: raising `steps` on resume stretches the decay)"
+    anneal_lr: bool = False
+    "decay the learning rate linearly to 0 towards `steps` (measured: a constant rate learns faster at 300k agent steps)"
     gamma: float = 0.977
     "discount"
     gae_lambda: float = 0.916
