@@ -211,8 +211,12 @@ class BoxCNN(nn.Module):
 # %% ../nbs/08_agent.ipynb #6dfd24a2
 class LatentEncoder(nn.Module):
     "Latent pipeline: tokens -> a pre-trained world model's encoder -> `(B, latent_dim)`; frozen unless `finetune`."
-    def __init__(self, world_model:WorldModel, finetune:bool=False):
+    def __init__(self, world_model:WorldModel, # a pre-trained world model (`load_model`)
+                 finetune:bool=False, # train the encoder with the agent; otherwise it is frozen
+                 bf16:bool=False, # frozen: encode under bfloat16 autocast (only where the device computes bf16 natively)
+                ):
         super().__init__()
+        self.bf16 = bf16 and not finetune
         self.objective, self.encoder, self.num_tokens = world_model.objective, world_model.encoder, world_model.num_tokens
         self.out_dim, self.finetune = world_model.latent_dim, finetune
         self.requires_grad_(finetune)
@@ -224,7 +228,8 @@ class LatentEncoder(nn.Module):
         "What a rollout keeps: the tokens (fine-tuned) or the latent (frozen)."
         check_obs(obs, self.num_tokens)
         if self.finetune: return obs
-        with torch.no_grad(): return self.encoder(self.objective.inputs(obs))
+        with torch.no_grad(), torch.autocast(obs.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            return self.encoder(self.objective.inputs(obs)).float()
     def embed(self, x):
         "`prepare`'s output -> the latent."
         return self.encoder(self.objective.inputs(x)) if self.finetune else x

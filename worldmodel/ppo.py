@@ -85,8 +85,8 @@ class PPOConfig:
     "gradient norm clip"
     device: str = 'auto'
     "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'"
-    bf16: bool = False
-    "bfloat16 autocast for acting and learning where the device computes bf16 natively (measured no faster here at these sizes)"
+    bf16: bool = True
+    "a frozen world-model encoder runs under bfloat16 autocast where the device computes bf16 natively (the policy's own, small layers stay fp32)"
     num_threads: int = 0
     "torch CPU threads (0: the cores other processes leave free, re-read every update; see `CoreShare`)"
     seed: int = 0
@@ -160,7 +160,7 @@ def make_policy(cfg:PPOConfig, device='cpu') -> AgentPolicy:
         if (trained.num_agents, trained.heart_sources, trained.width, trained.height) != (game.num_agents, game.heart_sources, game.width, game.height):
             warnings.warn(f"the encoder was pre-trained on another game ({trained}) than the agent plays ({game})")
         world_model = load_model(cfg.encoder)
-        encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder)
+        encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder, bf16=cfg.bf16 and bf16_supported(pick_device(device)))
     return AgentPolicy(encoder, num_actions, core=cfg.core, hidden=cfg.hidden, head_hidden=cfg.head_hidden).to(device)
 
 # %% ../nbs/09_ppo.ipynb #8b1cf9bb
@@ -222,8 +222,6 @@ def train_agent(cfg:PPOConfig, # the job
             raise ValueError(f"cannot resume {run_dir}: its checkpoint has obs={saved['config']['obs']!r}, the config asks for obs={cfg.obs!r}")
         torch.manual_seed(cfg.seed)
         policy = make_policy(cfg, device)
-        bf16 = cfg.bf16 and bf16_supported(device)   # emulated bf16 is slower than fp32: only where it is native
-        autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
         params = [p for p in policy.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
         scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
@@ -248,7 +246,7 @@ def train_agent(cfg:PPOConfig, # the job
         else:
             logger.print(f"starting {run_dir}: {cfg.steps:,} agent steps, obs={cfg.obs}, core={cfg.core}, {cfg.rows} agents in {cfg.num_envs} envs, "
                          f"rollout buffer {buf.nbytes / 2**20:.1f} MiB ({buf.nbytes / cfg.steps_per_rollout:.0f} bytes per agent step), "
-                         f"device {device}, bf16={bf16}, {torch.get_num_threads()} threads")
+                         f"device {device}, {torch.get_num_threads()} threads")
         heartbeat = Heartbeat(run_dir/'heartbeat.json', every=cfg.heartbeat_seconds)
         heartbeat.update(step=step, target=cfg.steps, update=update)
 
@@ -274,16 +272,16 @@ def train_agent(cfg:PPOConfig, # the job
                 # ---- rollout
                 policy.eval()
                 seg_states, env_s = [], 0.0
-                with torch.no_grad(), autocast():
+                with torch.no_grad():
                     for t in range(cfg.rollout_steps):
                         if t % H == 0: seg_states.append(tuple(s.clone() for s in state))
                         x = policy.encoder.prepare(torch.from_numpy(env.observe()).to(device))
                         feats = policy.encoder.embed(x)
                         logits, value, state = policy(feats[None], state, next_start[None])
-                        logp_all = torch.log_softmax(logits[0].float(), -1)
+                        logp_all = torch.log_softmax(logits[0], -1)
                         action = torch.multinomial(logp_all.exp(), 1).squeeze(1)
                         buf.obs[t] = x
-                        buf.actions[t], buf.logprobs[t], buf.values[t] = action, logp_all.gather(1, action[:, None]).squeeze(1), value[0].float()
+                        buf.actions[t], buf.logprobs[t], buf.values[t] = action, logp_all.gather(1, action[:, None]).squeeze(1), value[0]
                         buf.starts[t] = next_start
                         t_env = time.time()
                         rewards, dones = env.step(action.cpu().numpy())
@@ -293,7 +291,7 @@ def train_agent(cfg:PPOConfig, # the job
                         next_start = torch.from_numpy(dones.astype(np.float32)).to(device)
                     feats = policy.encoder(torch.from_numpy(env.observe()).to(device))
                     _, next_value, _ = policy(feats[None], state, next_start[None])
-                advantages, returns = gae(buf.rewards, buf.values, buf.starts, next_value[0].float(), next_start, cfg.gamma, cfg.gae_lambda)
+                    advantages, returns = gae(buf.rewards, buf.values, buf.starts, next_value[0], next_start, cfg.gamma, cfg.gae_lambda)
                 prev_step = step
                 step += cfg.steps_per_rollout; update += 1
                 rollout_s = time.time() - t_update
@@ -310,10 +308,8 @@ def train_agent(cfg:PPOConfig, # the job
                     order = torch.randperm(n_seg, generator=sample_gen)
                     for mb in order.chunk(cfg.num_minibatches):
                         mb = mb.to(device)
-                        with autocast():
-                            feats = policy.encoder.embed(b_obs[:, mb].flatten(0, 1)).view(H, len(mb), -1)
-                            logits, values, _ = policy(feats, (h0[:, mb], c0[:, mb]), b_start[:, mb])
-                        logits, values = logits.float(), values.float()
+                        feats = policy.encoder.embed(b_obs[:, mb].flatten(0, 1)).view(H, len(mb), -1)
+                        logits, values, _ = policy(feats, (h0[:, mb], c0[:, mb]), b_start[:, mb])
                         logp_all = torch.log_softmax(logits, -1)
                         logp = logp_all.gather(-1, b_act[:, mb, None]).squeeze(-1)
                         entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
