@@ -2,7 +2,7 @@
 
 # %% ../nbs/08_agent.ipynb #02ff4a78
 from __future__ import annotations
-import os, time
+import os
 import numpy as np
 import torch
 from torch import nn

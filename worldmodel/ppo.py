@@ -3,7 +3,7 @@
 # %% ../nbs/09_ppo.ipynb #76792487
 from __future__ import annotations
 from dataclasses import dataclass, asdict, fields
-import contextlib, math, os, time, warnings
+import time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ from .env import GameConfig, env_interface, feature_table
 from .agent import (TASK, VecEnv, ObsBox, BoxCNN, LatentEncoder, AgentPolicy, RolloutBuffer, buffer_spec,
                               game_features)
 from .runs import (pick_device, bf16_supported, CoreShare, save_checkpoint, load_checkpoint, rng_state, set_rng_state, write_json,
-                             RunLock, Heartbeat, RunLogger, crossed, stop_on_sigterm, read_json)
+                             RunLock, Heartbeat, RunLogger, crossed, stop_on_sigterm, read_json, read_metrics)
 
 # %% auto #0
 __all__ = ['PPOConfig', 'make_policy', 'gae', 'RewardScaler', 'train_agent', 'episode_returns', 'smoothed_curve',
@@ -105,15 +105,12 @@ class PPOConfig:
     "wandb project name"
 
     def __post_init__(self):
-        for name in ('steps', 'hidden', 'conv_channels', 'num_agents', 'map_width', 'map_height', 'max_episode_steps', 'num_envs',
-                     'rollout_steps', 'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every'):
+        counts = {name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_agents', 'map_width', 'map_height', 'max_episode_steps',
+                                       'num_envs', 'rollout_steps', 'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every')}
+        for name, least in {**counts, 'head_hidden': 0, 'num_threads': 0}.items():   # the smallest value each may take
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"PPOConfig.{name} must be a positive integer, got {v!r}")
-        for name in ('head_hidden', 'num_threads'):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"PPOConfig.{name} must be a non-negative integer, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+                raise ValueError(f"PPOConfig.{name} must be a {'positive' if least else 'non-negative'} integer, got {v!r}")
         if self.obs not in ('raw', 'latent'): raise ValueError(f"PPOConfig.obs must be 'raw' or 'latent', got {self.obs!r}")
         if self.core not in ('lstm', 'mlp'): raise ValueError(f"PPOConfig.core must be 'lstm' or 'mlp', got {self.core!r}")
         if self.obs == 'latent' and not self.encoder:
@@ -266,7 +263,8 @@ def train_agent(cfg:PPOConfig, # the job
             heartbeat.start()
             while step < cfg.steps:
                 t_update = time.time()
-                if not cfg.num_threads and cores.threads() != torch.get_num_threads(): torch.set_num_threads(cores.threads())
+                threads = cfg.num_threads or cores.threads()
+                if threads != torch.get_num_threads(): torch.set_num_threads(threads)
                 if cfg.anneal_lr:
                     for g in opt.param_groups: g['lr'] = cfg.lr * max(1.0 - step / cfg.steps, 0.0)
                 # ---- rollout
@@ -438,7 +436,6 @@ def load_curves(path) -> dict:
 # %% ../nbs/09_ppo.ipynb #6f24f0cf
 def final_return(run_dir, fraction:float=0.1) -> float:
     "Mean per-agent return of the episodes a run finished in the last `fraction` of its budget (`steps` of its config)."
-    from worldmodel.runs import read_metrics
     if not 0 < fraction <= 1: raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     budget = read_json(Path(run_dir)/'config.json')['steps']
     records = [r for r in read_metrics(run_dir) if 'charts/episode_return' in r and r['charts/agent_steps'] > (1 - fraction) * budget]
