@@ -2,7 +2,7 @@
 
 # %% ../nbs/08_agent.ipynb #02ff4a78
 from __future__ import annotations
-import os
+import copy, os
 import numpy as np
 import torch
 from torch import nn
@@ -213,11 +213,13 @@ class LatentEncoder(nn.Module):
     "Latent pipeline: tokens -> a pre-trained world model's encoder -> `(B, latent_dim)`; frozen unless `finetune`."
     def __init__(self, world_model:WorldModel, # a pre-trained world model (`load_model`)
                  finetune:bool=False, # train the encoder with the agent; otherwise it is frozen
-                 bf16:bool=False, # frozen: encode under bfloat16 autocast (only where the device computes bf16 natively)
+                 bf16:bool=False, # frozen: encode in bfloat16 (only where the device computes bf16 natively)
                 ):
         super().__init__()
         self.bf16 = bf16 and not finetune
         self.objective, self.encoder, self.num_tokens = world_model.objective, world_model.encoder, world_model.num_tokens
+        # a bf16 copy of the weights, made once: autocast would re-cast them at every call (measured 1.7x slower at 96 rows)
+        if self.bf16: self.encoder = copy.deepcopy(self.encoder).to(torch.bfloat16)
         self.out_dim, self.finetune = world_model.latent_dim, finetune
         self.requires_grad_(finetune)
         # frozen, the rollout keeps the latent and learning never runs the encoder; fine-tuned, it keeps the tokens
@@ -228,8 +230,9 @@ class LatentEncoder(nn.Module):
         "What a rollout keeps: the tokens (fine-tuned) or the latent (frozen)."
         check_obs(obs, self.num_tokens)
         if self.finetune: return obs
-        with torch.no_grad(), torch.autocast(obs.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            return self.encoder(self.objective.inputs(obs)).float()
+        with torch.no_grad():
+            x = self.objective.inputs(obs)
+            return self.encoder(x.to(torch.bfloat16)).float() if self.bf16 else self.encoder(x)
     def embed(self, x):
         "`prepare`'s output -> the latent."
         return self.encoder(self.objective.inputs(x)) if self.finetune else x

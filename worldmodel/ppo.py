@@ -86,7 +86,7 @@ class PPOConfig:
     device: str = 'auto'
     "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'"
     bf16: bool = True
-    "a frozen world-model encoder runs under bfloat16 autocast where the device computes bf16 natively (the policy's own, small layers stay fp32)"
+    "a frozen world-model encoder runs in bfloat16 (a bf16 copy of its weights) where the device computes bf16 natively (the policy's own, small layers stay fp32)"
     num_threads: int = 0
     "torch CPU threads (0: the cores other processes leave free, re-read every update; see `CoreShare`)"
     seed: int = 0
