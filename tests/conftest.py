@@ -15,3 +15,13 @@ def worldmodel():
     def run(*args, timeout=600, **kw):
         return subprocess.run([WORLDMODEL, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kw)
     return run
+
+FAULTS = []   # (fault, where, outcome, work lost): rows of the fault-injection table
+
+def pytest_terminal_summary(terminalreporter):
+    if not FAULTS: return
+    tr = terminalreporter
+    tr.write_sep('=', f"fault injection: {len(FAULTS)} rows")
+    tr.write_line('| fault | where | outcome | work lost |')
+    tr.write_line('|---|---|---|---|')
+    for row in FAULTS: tr.write_line('| ' + ' | '.join(row) + ' |')

@@ -2,19 +2,20 @@
 
 # %% ../nbs/90_cli.ipynb #92037b68
 from __future__ import annotations
-import argparse, ast, inspect, json, logging, os, sys, textwrap
+import argparse, ast, contextlib, inspect, json, logging, os, signal, sys, textwrap
 from dataclasses import fields, asdict
 from pathlib import Path
 
 import worldmodel
-from .runs import heartbeat_status, read_json
+from .runs import heartbeat_status, read_json, RunLock, LOCK_ENV
+from .env import HELD_OUT_SEED
 from .pretrain import PretrainConfig
 from .ppo import PPOConfig
 from .evaluate import evaluate_run, GAME_OVERRIDES
 
 # %% auto #0
-__all__ = ['field_docs', 'add_config_args', 'config_from_args', 'experiment_notebook', 'run_notebook', 'run_status',
-           'format_status', 'make_parser', 'main']
+__all__ = ['PATH_FIELDS', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args', 'config_from_args', 'experiment_notebook',
+           'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #d03ee6a8
 def field_docs(cls) -> dict[str, str]:
@@ -26,20 +27,30 @@ def field_docs(cls) -> dict[str, str]:
             docs[node.target.id] = nxt.value.value
     return docs
 
+def count(text:str) -> int:
+    "An integer option as people write large ones: `100000000`, `100_000_000` or `1e8`."
+    try: return int(text.replace('_', ''))
+    except ValueError: pass
+    try: value = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not value.is_integer(): raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(value)
+
 def add_config_args(parser:argparse.ArgumentParser, cls, # a config dataclass
                     skip=(), # fields not to expose
                     required=(), # fields that must be given
                    ):
-    "Add a `--field-name` option for every field of `cls`, typed by its default, documented by its docstring."
-    docs = field_docs(cls)
+    "Add a `--field-name` option for every field of `cls`, typed by its default, documented by its docstring, with the class's `CHOICES`."
+    docs, choices = field_docs(cls), getattr(cls, 'CHOICES', {})
     for f in fields(cls):
         if f.name in skip: continue
         flag, default = '--' + f.name.replace('_', '-'), f.default
         kw = dict(dest=f.name, help=f"{docs.get(f.name, '')} (default: {default!r})")
         if f.name in required: kw.update(required=True, help=docs.get(f.name, ''))
         else: kw['default'] = default
+        if f.name in choices: kw['choices'] = list(choices[f.name])
         if isinstance(default, bool): parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
-        else: parser.add_argument(flag, type=type(default), **kw)
+        else: parser.add_argument(flag, type=count if isinstance(default, int) else type(default), **kw)
 
 def config_from_args(cls, args:argparse.Namespace):
     "Build `cls` from parsed arguments (its own validation names any bad field)."
@@ -47,52 +58,94 @@ def config_from_args(cls, args:argparse.Namespace):
 
 # %% ../nbs/90_cli.ipynb #ca47baf7
 def experiment_notebook(name:str) -> Path:
-    "The path of `experiments/{name}.ipynb`."
-    root = Path(os.environ.get('WORLDMODEL_EXPERIMENTS', Path(worldmodel.__file__).resolve().parent.parent/'experiments'))
-    path = root/f"{name}.ipynb"
-    if not path.exists(): raise FileNotFoundError(f"experiment notebook {path} not found (set WORLDMODEL_EXPERIMENTS to the experiments/ folder)")
-    return path
+    "The path of the experiment notebook `{name}.ipynb`: `$WORLDMODEL_EXPERIMENTS`, the repository's `experiments/`, or the installed copy."
+    package = Path(worldmodel.__file__).resolve().parent
+    roots = ([Path(os.environ['WORLDMODEL_EXPERIMENTS'])] if os.environ.get('WORLDMODEL_EXPERIMENTS') else
+             [package.parent/'experiments', package/'experiments'])
+    for root in roots:
+        if (root/f"{name}.ipynb").exists(): return root/f"{name}.ipynb"
+    raise FileNotFoundError(f"experiment notebook {name}.ipynb not found in {' or '.join(map(str, roots))} (set WORLDMODEL_EXPERIMENTS to the experiments/ folder)")
 
 # %% ../nbs/90_cli.ipynb #49d2a293
+PATH_FIELDS = ('run_dir', 'encoder')   # config fields that name files: resolved before the kernel's working directory applies
+
+class NotebookStopped(RuntimeError):
+    "The experiment notebook did not finish: its kernel died, or a signal interrupted the run (it checkpointed)."
+
+def _child_pids() -> list[int]:
+    "This process's children (the notebook kernel), from /proc."
+    kids = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try: fields_ = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError: continue
+        if int(fields_[1]) == os.getpid(): kids.append(int(stat.parent.name))
+    return kids
+
 def run_notebook(name:str, # experiment notebook, e.g. 'pretrain'
                  cfg, # its config dataclass (or a dict of parameters); its `run_dir` receives the executed notebook
+                 lock:bool=True, # hold the run directory's lock (a training run); False for a report beside a live run
                 ) -> Path:
-    "Execute `experiments/{name}.ipynb` with papermill, the config's fields as parameters; returns the executed notebook."
+    "Execute the experiment notebook `name` with papermill, the config's fields as parameters; returns the executed notebook."
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     log = logging.getLogger('papermill')   # the kernel's output, streamed as papermill log records, shown plainly
     if not log.handlers:
         handler = logging.StreamHandler(sys.stdout); handler.setFormatter(logging.Formatter('%(message)s'))
         log.addHandler(handler); log.setLevel(logging.INFO); log.propagate = False
     params = dict(cfg) if isinstance(cfg, dict) else asdict(cfg)
-    run_dir = Path(params['run_dir']).resolve(); run_dir.mkdir(parents=True, exist_ok=True)
-    params['run_dir'] = str(run_dir)
-    out = run_dir/f"{name}.ipynb"
-    src = experiment_notebook(name)
-    pm.execute_notebook(str(src), str(out), parameters=params, kernel_name='python3', log_output=True,
-                        progress_bar=False, request_save_on_cell_execute=True, cwd=str(src.parent))
+    for key in PATH_FIELDS:
+        if params.get(key): params[key] = str(Path(params[key]).resolve())
+    run_dir = Path(params['run_dir']); run_dir.mkdir(parents=True, exist_ok=True)
+    out, src = run_dir/f"{name}.ipynb", experiment_notebook(name)
+    stopped = []
+    def forward(signum, frame):   # the kernel runs the loop: it gets the signal, checkpoints, and stops
+        stopped.append(signum)
+        for pid in _child_pids():
+            with contextlib.suppress(ProcessLookupError): os.kill(pid, signum)
+    with (RunLock(run_dir) if lock else contextlib.nullcontext()):
+        previous_env, previous_handler = os.environ.get(LOCK_ENV), signal.signal(signal.SIGTERM, forward)
+        os.environ[LOCK_ENV] = f"{os.getpid()}:{run_dir.resolve()}"
+        try:
+            pm.execute_notebook(str(src), str(out), parameters=params, kernel_name='python3', log_output=True,
+                                progress_bar=False, request_save_on_cell_execute=True, cwd=str(src.parent))
+        except DeadKernelError as e:
+            raise NotebookStopped(f"the notebook's kernel died ({e}): killed, or out of memory? {out} holds the cells that ran; "
+                                  "the same command resumes from the last checkpoint") from None
+        except pm.PapermillExecutionError as e:
+            if stopped or e.ename == 'KeyboardInterrupt':
+                raise NotebookStopped(f"interrupted{' by signal ' + str(stopped[0]) if stopped else ''}: the run checkpointed and stopped; "
+                                      "the same command resumes it") from None
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous_handler)
+            if previous_env is None: os.environ.pop(LOCK_ENV, None)
+            else: os.environ[LOCK_ENV] = previous_env
     return out
 
 # %% ../nbs/90_cli.ipynb #95787046
-def run_status(run_dir) -> dict:
-    "Progress and liveness of a run directory, from its heartbeat."
+def run_status(run_dir, stall_seconds:float=300.0) -> dict:
+    "Progress and liveness of a run directory, from its heartbeat (alive: beating and a step within `stall_seconds`)."
     run_dir = Path(run_dir)
     if not (run_dir/'heartbeat.json').exists(): raise FileNotFoundError(f"{run_dir} has no heartbeat.json: not a run directory, or the run has not started")
-    beat = heartbeat_status(run_dir/'heartbeat.json')
+    beat = heartbeat_status(run_dir/'heartbeat.json', stall_seconds=stall_seconds)
     step, target = beat.get('step', 0), beat.get('target')
-    return {'run_dir': str(run_dir), 'status': beat.get('status'), 'alive': beat['alive'], 'step': step, 'target': target,
+    return {'run_dir': str(run_dir), 'status': beat.get('status'), 'alive': beat['alive'], 'stalled': beat['stalled'], 'step': step, 'target': target,
             'progress': step / target if target else None, 'loss_bytes': beat.get('loss_bytes'),
             'heartbeat_age_s': round(beat['age_s'], 1), 'last_step_age_s': round(beat['progress_age_s'], 1), 'pid': beat.get('pid')}
 
 def format_status(s:dict) -> str:
     "One human-readable paragraph for `run_status`."
-    verdict = ('alive' if s['alive'] else {'finished': 'finished', 'failed': 'failed', 'interrupted': 'interrupted'}.get(
-        s['status'], 'looks dead (no heartbeat for a while)'))
+    verdict = ('alive' if s['alive'] else f"stalled: it beats, but its step has not moved for {s['last_step_age_s']:.0f} s" if s.get('stalled') else
+               {'finished': 'finished', 'failed': 'failed', 'interrupted': 'interrupted'}.get(s['status'], 'looks dead (no heartbeat for a while)'))
     pct = f" ({100 * s['progress']:.1f}%)" if s['progress'] is not None else ''
     loss = f", loss_bytes {s['loss_bytes']:.2f}" if s['loss_bytes'] is not None else ''
     return (f"{s['run_dir']}: {verdict}\n  step {s['step']:,} of {s['target'] or 0:,}{pct}{loss}\n"
             f"  heartbeat {s['heartbeat_age_s']:.0f} s ago, last step {s['last_step_age_s']:.0f} s ago (pid {s['pid']})")
 
 # %% ../nbs/90_cli.ipynb #981efdbc
+# what a run reports in words: a bad or mismatched config, a missing run, a locked directory, a full disk, a NaN
+RUN_ERRORS = (ValueError, FileNotFoundError, RuntimeError, OSError, FloatingPointError)
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='worldmodel', description='World models for MettaGrid: pre-training and run tools.')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -107,17 +160,18 @@ def make_parser() -> argparse.ArgumentParser:
     ag.add_argument('--no-notebook', action='store_true', help='run the loop in this process instead of through the papermill notebook')
     ev = sub.add_parser('evaluate', help="token-level reconstruction metrics of a run's model on held-out observations")
     ev.add_argument('--run-dir', required=True, help='a pre-training run directory')
-    ev.add_argument('--seed', type=int, default=1_000_003, help='seed of the held-out episodes (default: %(default)s)')
+    ev.add_argument('--seed', type=int, default=HELD_OUT_SEED, help='seed of the held-out episodes (default: %(default)s)')
     ev.add_argument('--num-obs', type=int, default=8192, help='observations to evaluate on (default: %(default)s)')
     for name in GAME_OVERRIDES:
         ev.add_argument('--' + name.replace('_', '-'), type=int, default=None, help=f"evaluate on a game with this {name} (default: the run's)")
     rp = sub.add_parser('report', help="figures and held-out metrics of a run (papermill runs experiments/report.ipynb into --run-dir)")
     rp.add_argument('--run-dir', required=True, help='a pre-training run directory')
-    rp.add_argument('--seed', type=int, default=1_000_003, help='seed of the held-out episodes (default: %(default)s)')
+    rp.add_argument('--seed', type=int, default=HELD_OUT_SEED, help='seed of the held-out episodes (default: %(default)s)')
     rp.add_argument('--num-obs', type=int, default=4096, help='held-out observations (default: %(default)s)')
     st = sub.add_parser('status', help="a run's progress and whether it looks alive")
     st.add_argument('run_dir', help='the run directory')
     st.add_argument('--json', action='store_true', help='print the status as JSON')
+    st.add_argument('--stall-seconds', type=float, default=300.0, help='a run whose step has not moved for this long is stalled, not alive (default: %(default)s)')
     return parser
 
 def main(argv:list[str]|None=None) -> int:
@@ -129,12 +183,15 @@ def main(argv:list[str]|None=None) -> int:
         ckpt = Path(cfg.run_dir)/'checkpoint.pt'
         if args.no_notebook or int(os.environ.get('WORLD_SIZE', '1')) > 1:   # torchrun: every rank runs the loop itself
             from worldmodel.pretrain import pretrain
-            summary = pretrain(cfg)
+            try: summary = pretrain(cfg)
+            except RUN_ERRORS as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 1
+            except KeyboardInterrupt: print("worldmodel pretrain: interrupted; the run checkpointed, the same command resumes it", file=sys.stderr); return 130
             if int(os.environ.get('RANK', '0')) == 0: print(json.dumps(summary))
             return 0
         print(f"{'resuming' if ckpt.exists() else 'starting'} pre-training in {cfg.run_dir}", flush=True)
         import papermill as pm
         try: out = run_notebook('pretrain', cfg)
+        except (NotebookStopped, RuntimeError) as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 143 if 'interrupted' in str(e) else 1
         except pm.PapermillExecutionError as e:
             print(f"worldmodel pretrain: the notebook failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                   f"  see {Path(cfg.run_dir)/'pretrain.ipynb'}", file=sys.stderr)
@@ -149,10 +206,12 @@ def main(argv:list[str]|None=None) -> int:
         if args.no_notebook:
             from worldmodel.ppo import train_agent
             try: print(json.dumps(train_agent(cfg)))
-            except FileNotFoundError as e: print(f"worldmodel train-agent: {e}", file=sys.stderr); return 2
+            except RUN_ERRORS as e: print(f"worldmodel train-agent: {e}", file=sys.stderr); return 1
+            except KeyboardInterrupt: print("worldmodel train-agent: interrupted; the run checkpointed, the same command resumes it", file=sys.stderr); return 130
             return 0
         import papermill as pm
         try: out = run_notebook('train_agent', cfg)
+        except (NotebookStopped, RuntimeError) as e: print(f"worldmodel train-agent: {e}", file=sys.stderr); return 143 if 'interrupted' in str(e) else 1
         except pm.PapermillExecutionError as e:
             print(f"worldmodel train-agent: the notebook failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                   f"  see {Path(cfg.run_dir)/'train_agent.ipynb'}", file=sys.stderr)
@@ -170,13 +229,13 @@ def main(argv:list[str]|None=None) -> int:
         run_dir = Path(args.run_dir)
         if not (run_dir/'checkpoint.pt').exists(): print(f"worldmodel report: no checkpoint at {run_dir/'checkpoint.pt'}", file=sys.stderr); return 2
         import papermill as pm
-        try: out = run_notebook('report', dict(run_dir=str(run_dir), seed=args.seed, num_obs=args.num_obs))
+        try: out = run_notebook('report', dict(run_dir=str(run_dir), seed=args.seed, num_obs=args.num_obs), lock=False)
         except pm.PapermillExecutionError as e:
             print(f"worldmodel report: the notebook failed in cell {e.exec_count}: {e.ename}: {e.evalue}", file=sys.stderr); return 1
         print(f"executed notebook: {out}")
         return 0
     if args.command == 'status':
-        try: s = run_status(args.run_dir)
+        try: s = run_status(args.run_dir, stall_seconds=args.stall_seconds)
         except FileNotFoundError as e: print(f"worldmodel status: {e}", file=sys.stderr); return 2
         print(json.dumps(s) if args.json else format_status(s))
         return 0 if s['alive'] or s['status'] == 'finished' else 1

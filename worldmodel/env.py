@@ -20,8 +20,8 @@ from mettagrid.config.mutation import updateActor
 from .tokens import NUM_TOKENS, TOKEN_BYTES, FeatureTable
 
 # %% auto #0
-__all__ = ['Policy', 'GameConfig', 'env_interface', 'observation_space', 'action_space', 'feature_table', 'RandomPolicy',
-           'ObservationCollector', 'ParallelCollector']
+__all__ = ['HELD_OUT_SEED', 'Policy', 'GameConfig', 'env_interface', 'observation_space', 'action_space', 'feature_table',
+           'RandomPolicy', 'ObservationCollector', 'ParallelCollector']
 
 # %% ../nbs/01_env.ipynb #b7193edd
 @dataclass
@@ -70,6 +70,9 @@ class GameConfig:
             cfg.game.objects['heart_src'] = GridObjectConfig(name='heart_src', on_use_handler=Handler(mutations=[updateActor({'heart': 1})]))
             cfg.game.map_builder.instance.objects['heart_src'] = self.heart_sources
         return cfg
+
+# %% ../nbs/01_env.ipynb #c9370460
+HELD_OUT_SEED = 1_000_003   # seeds the episodes of held-out observations; training runs use small seeds
 
 # %% ../nbs/01_env.ipynb #c15ceb34
 def env_interface(game:GameConfig) -> PolicyEnvInterface:

@@ -8,10 +8,10 @@ import json
 import torch
 
 from .tokens import token_metrics, token_keys, padding_mask
-from .env import GameConfig, ObservationCollector, feature_table
+from .env import GameConfig, ObservationCollector, feature_table, HELD_OUT_SEED
 from .model import WorldModel
 from .pretrain import PretrainConfig, load_model
-from .runs import load_checkpoint, write_json
+from .runs import load_run, write_json
 import numpy as np
 
 # %% auto #0
@@ -22,7 +22,7 @@ __all__ = ['GAME_OVERRIDES', 'evaluate_model', 'feature_breakdown', 'evaluate_ru
 def evaluate_model(model:WorldModel, # a trained model (any object with `reconstruct` and `__call__`)
                    game:GameConfig, # the game to draw observations from
                    n:int=8192, # observations
-                   seed:int=1_000_003, # a seed training did not use
+                   seed:int=HELD_OUT_SEED, # a seed training did not use
                    batch_size:int=1024, # observations per forward pass
                    breakdown:bool=False, # also `features`: recall per feature, tags per value (agents, walls, sources apart)
                   ) -> dict:
@@ -65,7 +65,7 @@ def feature_breakdown(original, # (B, 200, 3) uint8 observations
 GAME_OVERRIDES = ('num_agents', 'map_width', 'map_height', 'num_walls', 'heart_sources', 'max_episode_steps')
 
 def evaluate_run(run_dir, # a pre-training run directory
-                 seed:int=1_000_003, # held-out seed for the evaluation's episodes
+                 seed:int=HELD_OUT_SEED, # held-out seed for the evaluation's episodes
                  n:int=8192, # observations
                  breakdown:bool=False, # also the per-feature table (`feature_breakdown`)
                  **overrides, # game fields to change from the run's: num_agents, map_width, ...
@@ -74,11 +74,11 @@ def evaluate_run(run_dir, # a pre-training run directory
     unknown = set(overrides) - set(GAME_OVERRIDES)
     if unknown: raise ValueError(f"cannot override {sorted(unknown)}: only {list(GAME_OVERRIDES)}")
     run_dir = Path(run_dir)
-    saved = load_checkpoint(run_dir/'checkpoint.pt')
-    cfg = PretrainConfig.from_dict({**saved['config'], **{k: v for k, v in overrides.items() if v is not None}})
+    saved = load_run(run_dir)
+    cfg = PretrainConfig.from_dict({**saved.config, **{k: v for k, v in overrides.items() if v is not None}})
     model = load_model(run_dir)
-    result = {**evaluate_model(model, cfg.game, n=n, seed=seed, breakdown=breakdown), 'run_dir': str(run_dir), 'step': saved['step'],
-              'trained_game': asdict(PretrainConfig.from_dict(saved['config']).game)}
+    result = {**evaluate_model(model, cfg.game, n=n, seed=seed, breakdown=breakdown), 'run_dir': str(run_dir), 'step': saved.step,
+              'trained_game': asdict(PretrainConfig.from_dict(saved.config).game)}
     result['held_out_game'] = result['game'] != result['trained_game']
     path = run_dir/'evaluation.json'
     records = json.loads(path.read_text()) if path.exists() else []

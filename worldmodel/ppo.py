@@ -3,6 +3,7 @@
 # %% ../nbs/09_ppo.ipynb #76792487
 from __future__ import annotations
 from dataclasses import dataclass, asdict, fields
+from typing import ClassVar
 import time, warnings
 from pathlib import Path
 import numpy as np
@@ -12,17 +13,21 @@ from torch import nn
 from .env import GameConfig, env_interface, feature_table
 from .agent import (TASK, VecEnv, ObsBox, BoxCNN, LatentEncoder, AgentPolicy, RolloutBuffer, buffer_spec,
                               game_features)
-from .runs import (pick_device, bf16_supported, CoreShare, save_checkpoint, load_checkpoint, rng_state, set_rng_state, write_json,
-                             RunLock, Heartbeat, RunLogger, crossed, stop_on_sigterm, read_json, read_metrics)
+from .runs import (pick_device, bf16_supported, CoreShare, rng_state, set_rng_state, crossed, read_json, write_json, read_metrics, Run, load_run,
+                             check_choices)
 
 # %% auto #0
 __all__ = ['PPOConfig', 'make_policy', 'gae', 'RewardScaler', 'train_agent', 'episode_returns', 'smoothed_curve',
-           'learning_curves', 'plot_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return', 'step_cost']
+           'learning_curves', 'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return',
+           'step_cost']
 
 # %% ../nbs/09_ppo.ipynb #7324436b
 @dataclass
 class PPOConfig:
     "Training an agent with PPO: task, observation pipeline, policy, PPO, logging and checkpoints."
+    CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp')}   # the CLI offers these, validation enforces them
+    RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
+                                          'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
     run_dir: str = 'runs/agent'
     "directory for checkpoints, heartbeat, metrics and logs; re-using it resumes the run"
     steps: int = 2_000_000
@@ -97,22 +102,26 @@ class PPOConfig:
     "agent steps between checkpoints (one is also written at the end)"
     checkpoint_seconds: float = 600.0
     "at most this many seconds between checkpoints (0: off)"
+    keep_checkpoints: int = 3
+    "checkpoints kept, the newest included (an unreadable newest one falls back to the one before)"
     heartbeat_seconds: float = 10.0
     "seconds between heartbeat writes"
     wandb: bool = True
     "log to wandb (offline unless the user configured it)"
     wandb_project: str = 'worldmodel'
     "wandb project name"
+    resume_with_changes: bool = False
+    "resume even where the saved config differs in fields that change what is learned, or the encoder has trained on since"
 
     def __post_init__(self):
         counts = {name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_agents', 'map_width', 'map_height', 'max_episode_steps',
-                                       'num_envs', 'rollout_steps', 'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every')}
+                                       'num_envs', 'rollout_steps', 'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every',
+                                       'keep_checkpoints')}
         for name, least in {**counts, 'head_hidden': 0, 'num_threads': 0}.items():   # the smallest value each may take
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
                 raise ValueError(f"PPOConfig.{name} must be a {'positive' if least else 'non-negative'} integer, got {v!r}")
-        if self.obs not in ('raw', 'latent'): raise ValueError(f"PPOConfig.obs must be 'raw' or 'latent', got {self.obs!r}")
-        if self.core not in ('lstm', 'mlp'): raise ValueError(f"PPOConfig.core must be 'lstm' or 'mlp', got {self.core!r}")
+        check_choices(self)
         if self.obs == 'latent' and not self.encoder:
             raise ValueError("PPOConfig.obs='latent' needs encoder: the run directory of a pre-trained world model")
         if self.obs == 'raw' and (self.encoder or self.finetune_encoder):
@@ -151,9 +160,7 @@ def make_policy(cfg:PPOConfig, device='cpu') -> AgentPolicy:
         encoder = BoxCNN(ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_), channels=cfg.conv_channels)
     else:
         from worldmodel.pretrain import load_model, PretrainConfig
-        path = Path(cfg.encoder)/'checkpoint.pt'
-        if not path.exists(): raise FileNotFoundError(f"no world model at {path}: PPOConfig.encoder must be a pre-training run directory")
-        trained = PretrainConfig.from_dict(load_checkpoint(path)['config']).game
+        trained = PretrainConfig.from_dict(load_run(cfg.encoder).config).game
         if (trained.num_agents, trained.heart_sources, trained.width, trained.height) != (game.num_agents, game.heart_sources, game.width, game.height):
             warnings.warn(f"the encoder was pre-trained on another game ({trained}) than the agent plays ({game})")
         world_model = load_model(cfg.encoder)
@@ -206,61 +213,42 @@ class RewardScaler:
 def train_agent(cfg:PPOConfig, # the job
                ) -> dict:
     "Train a PPO agent as `cfg` says, resuming from `cfg.run_dir` when it holds a checkpoint; returns the summary."
-    run_dir = Path(cfg.run_dir); run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir/'checkpoint.pt'
-    with RunLock(run_dir), stop_on_sigterm():   # SIGTERM checkpoints like Ctrl-C
+    encoder = load_run(cfg.encoder) if cfg.obs == 'latent' else None   # recorded: which world model, at which step
+    used = {'encoder_checkpoint': str(encoder.path.resolve()), 'encoder_step': encoder.step} if encoder else {}
+    with Run(cfg, job='train-agent', unit='agent step', counter='charts/agent_steps', extra_config=used) as run:
+        if run.done: return run.done   # finished already at this target
+        # ---- set-up
+        if encoder and run.saved and run.saved['config'].get('encoder_step', encoder.step) != encoder.step and not cfg.resume_with_changes:
+            raise ValueError(f"cannot resume {cfg.run_dir}: it was trained on the encoder at step {run.saved['config']['encoder_step']:,}, "
+                             f"{cfg.encoder} is now at step {encoder.step:,}; use another run_dir, or resume_with_changes=True")
         device = pick_device(cfg.device)
         cores = CoreShare()   # num_threads=0: the cores other processes leave free, asked again every update
-        summary_path = run_dir/'summary.json'
-        done = read_json(summary_path) if summary_path.exists() and ckpt_path.exists() else None
-        if done is not None and done['steps'] >= cfg.steps and done['obs'] == cfg.obs: return done   # finished already
-        saved = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
-        if saved is not None and saved['config']['obs'] != cfg.obs:
-            raise ValueError(f"cannot resume {run_dir}: its checkpoint has obs={saved['config']['obs']!r}, the config asks for obs={cfg.obs!r}")
         torch.manual_seed(cfg.seed)
         policy = make_policy(cfg, device)
         params = [p for p in policy.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
         scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
-        step, update, wandb_id, prior_seconds = 0, 0, None, 0.0
         sample_gen = torch.Generator().manual_seed(cfg.seed)
-        if saved is not None:
-            policy.load_state_dict(saved['policy']); opt.load_state_dict(saved['optimizer'])
-            if scaler is not None and 'reward_scaler' in saved: scaler.load_state_dict(saved['reward_scaler'])
-            step, update, wandb_id, prior_seconds = saved['step'], saved['update'], saved.get('wandb_id'), saved.get('train_seconds', 0.0)
-            set_rng_state(saved['rng']); sample_gen.set_state(saved['sample_gen'])
-        resumed_from = step
+        if run.saved is not None:
+            policy.load_state_dict(run.saved['policy']); opt.load_state_dict(run.saved['optimizer'])
+            if scaler is not None and run.saved.get('reward_scaler'): scaler.load_state_dict(run.saved['reward_scaler'])
+            set_rng_state(run.saved['rng']); sample_gen.set_state(run.saved['sample_gen'])
         # the rollout keeps what the encoder's parameter-free part made of each observation (box, latent or tokens)
         buf = RolloutBuffer(buffer_spec(cfg.rollout_steps, cfg.rows, policy.encoder.stored), device)
-        env = VecEnv(cfg.game, cfg.num_envs, seed=int(np.random.SeedSequence([cfg.seed, step]).generate_state(1)[0]), stagger=cfg.stagger_envs)
-
+        env = VecEnv(cfg.game, cfg.num_envs, seed=int(np.random.SeedSequence([cfg.seed, run.step]).generate_state(1)[0]), stagger=cfg.stagger_envs)
         torch.set_num_threads(cfg.num_threads or cores.threads())
-        write_json(run_dir/'config.json', asdict(cfg))
-        logger = RunLogger(run_dir, asdict(cfg), use_wandb=cfg.wandb, project=cfg.wandb_project, run_id=wandb_id, job_type='train-agent')
-        if saved is not None:
-            logger.truncate('charts/agent_steps', step)
-            logger.print(f"resuming {run_dir} from agent step {step:,} towards {cfg.steps:,}")
-        else:
-            logger.print(f"starting {run_dir}: {cfg.steps:,} agent steps, obs={cfg.obs}, core={cfg.core}, {cfg.rows} agents in {cfg.num_envs} envs, "
-                         f"rollout buffer {buf.nbytes / 2**20:.1f} MiB ({buf.nbytes / cfg.steps_per_rollout:.0f} bytes per agent step), "
-                         f"device {device}, {torch.get_num_threads()} threads")
-        heartbeat = Heartbeat(run_dir/'heartbeat.json', every=cfg.heartbeat_seconds)
-        heartbeat.update(step=step, target=cfg.steps, update=update)
-
-        def checkpoint():
-            save_checkpoint(ckpt_path, {'policy': policy.state_dict(), 'optimizer': opt.state_dict(), 'step': step, 'update': update,
-                                        'config': asdict(cfg), 'rng': rng_state(), 'sample_gen': sample_gen.get_state(),
-                                        'reward_scaler': scaler.state_dict() if scaler is not None else None,
-                                        'wandb_id': logger.run_id, 'train_seconds': prior_seconds + time.time() - start_time})
-
+        run.start(lambda: {'policy': policy.state_dict(), 'optimizer': opt.state_dict(), 'rng': rng_state(), 'sample_gen': sample_gen.get_state(),
+                           'reward_scaler': scaler.state_dict() if scaler is not None else None},
+                  f"starting {cfg.run_dir}: {cfg.steps:,} agent steps, obs={cfg.obs}, core={cfg.core}, {cfg.rows} agents in {cfg.num_envs} envs, "
+                  f"rollout buffer {buf.nbytes / 2**20:.1f} MiB ({buf.nbytes / cfg.steps_per_rollout:.0f} bytes per agent step), "
+                  f"device {device}, {torch.get_num_threads()} threads" + (f", encoder {cfg.encoder} at step {encoder.step:,}" if encoder else ''))
+        step, update = run.step, run.update
         H = cfg.bptt_horizon
         segments_per_row = cfg.rollout_steps // H
         state = policy.initial_state(cfg.rows, device)
         next_start = torch.ones(cfg.rows, device=device)   # every row begins an episode
-        returns_seen, status = [], 'failed'
-        start_time = last_ckpt_time = time.time()
+        returns_seen = []
         try:
-            heartbeat.start()
             while step < cfg.steps:
                 t_update = time.time()
                 threads = cfg.num_threads or cores.threads()
@@ -290,7 +278,6 @@ def train_agent(cfg:PPOConfig, # the job
                     feats = policy.encoder(torch.from_numpy(env.observe()).to(device))
                     _, next_value, _ = policy(feats[None], state, next_start[None])
                     advantages, returns = gae(buf.rewards, buf.values, buf.starts, next_value[0], next_start, cfg.gamma, cfg.gae_lambda)
-                prev_step = step
                 step += cfg.steps_per_rollout; update += 1
                 rollout_s = time.time() - t_update
 
@@ -327,6 +314,7 @@ def train_agent(cfg:PPOConfig, # the job
 
                 # ---- log: every loss is the mean over all minibatches of the update
                 policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm = torch.stack(stats).mean(0).tolist()
+                run.fail_if_nonfinite(policy_loss + value_loss, f"the loss of the update ending at agent step {step:,}")
                 episodes = env.pop_episodes()
                 var = returns.var()
                 metrics = {'charts/agent_steps': step, 'charts/updates': update,
@@ -342,27 +330,18 @@ def train_agent(cfg:PPOConfig, # the job
                     metrics['charts/episode_length'] = float(np.mean([n for _, n in episodes]))
                     metrics['charts/episodes'] = len(episodes)
                     returns_seen.append(metrics['charts/episode_return'])
-                logger.log(metrics)
-                heartbeat.update(step=step, update=update, episode_return=metrics.get('charts/episode_return'))
+                run.log(metrics)
                 if update == 1 or step >= cfg.steps or crossed(update - 1, update, cfg.console_every):
                     ret = f"{returns_seen[-1]:7.2f}" if returns_seen else '    n/a'
-                    logger.print(f"agent step {step:>11,}/{cfg.steps:,} | update {update:>6,} | return {ret} | "
-                                 f"kl {approx_kl:.4f} | clip {clip_frac:.3f} | ev {metrics['ppo/explained_variance']:.2f} | "
-                                 f"{metrics['charts/sps']:,.0f} sps")
-                if crossed(prev_step, step, cfg.checkpoint_every) or (cfg.checkpoint_seconds and time.time() - last_ckpt_time > cfg.checkpoint_seconds):
-                    checkpoint(); last_ckpt_time = time.time()
-            checkpoint()
-            status = 'finished'
-        except KeyboardInterrupt:
-            checkpoint(); status = 'interrupted'; raise
+                    run.print(f"agent step {step:>11,}/{cfg.steps:,} | update {update:>6,} | return {ret} | "
+                              f"kl {approx_kl:.4f} | clip {clip_frac:.3f} | ev {metrics['ppo/explained_variance']:.2f} | "
+                              f"{metrics['charts/sps']:,.0f} sps")
+                run.tick(step, update, episode_return=metrics.get('charts/episode_return'))   # heartbeat; checkpoint when due
         finally:
-            env.close(); heartbeat.stop(status); logger.close()
-        wall = time.time() - start_time
-        summary = {'status': status, 'steps': step, 'updates': update, 'resumed_from': resumed_from, 'wall_s': wall,
-                   'train_seconds': prior_seconds + wall, 'sps': (step - resumed_from) / max(wall, 1e-9), 'obs': cfg.obs, 'core': cfg.core,
-                   'final_return': returns_seen[-1] if returns_seen else None, 'rollout_bytes_per_step': buf.nbytes / cfg.steps_per_rollout}
-        write_json(summary_path, summary)
-        logger.print(f"finished at agent step {step:,} in {wall:.0f} s")
+            env.close()
+        summary = run.finish(sps=(step - run.resumed_from) / max(run.elapsed, 1e-9), obs=cfg.obs, core=cfg.core,
+                             final_return=returns_seen[-1] if returns_seen else None, rollout_bytes_per_step=buf.nbytes / cfg.steps_per_rollout, **used)
+        run.print(f"finished at agent step {step:,} in {summary['wall_s']:.0f} s")
         return summary
 
 # %% ../nbs/09_ppo.ipynb #894633e8
@@ -390,7 +369,7 @@ def learning_curves(runs:dict, # label -> list of run directories (seeds)
     "label -> `(seeds, len(grid))` smoothed returns of its runs."
     return {label: np.stack([smoothed_curve(d, grid) for d in dirs]) for label, dirs in runs.items()}
 
-def plot_curves(grid:np.ndarray, curves:dict, # `learning_curves`' output on `grid`
+def plot_learning_curves(grid:np.ndarray, curves:dict, # `learning_curves`' output on `grid`
                 baseline:float|None=None, # the random policy's return, drawn as a line
                 ax=None, title:str='learning curves'):
     "Mean (line) and min-max over seeds (band) of episode return against agent steps, one colour per label."
@@ -411,10 +390,10 @@ def plot_curves(grid:np.ndarray, curves:dict, # `learning_curves`' output on `gr
 def plot_returns(runs:dict, # label -> list of run directories (seeds)
                  baseline:float|None=None, # the random policy's return, drawn as a line
                  points:int=100, ax=None):
-    "`plot_curves` of run directories, on a grid up to the last episode record."
+    "`plot_learning_curves` of run directories, on a grid up to the last episode record."
     last = max(episode_returns(d)[0].max(initial=0) for dirs in runs.values() for d in dirs)
     grid = np.linspace(0, last, points)
-    return plot_curves(grid, learning_curves(runs, grid), baseline, ax)
+    return plot_learning_curves(grid, learning_curves(runs, grid), baseline, ax)
 
 def save_curves(path, grid:np.ndarray, curves:dict, baseline:float|None=None, **extra):
     "Curves (and anything else: tables, costs) as JSON, nan as null: a small results file a figure can be redrawn from."
@@ -425,7 +404,7 @@ def save_curves(path, grid:np.ndarray, curves:dict, baseline:float|None=None, **
     write_json(path, data)
 
 def load_curves(path) -> dict:
-    "What `save_curves` wrote, arrays back (null as nan): `plot_curves(**{k: v for k in ('grid', 'curves', 'baseline')})`."
+    "What `save_curves` wrote, arrays back (null as nan): `plot_learning_curves(**{k: v for k in ('grid', 'curves', 'baseline')})`."
     if not Path(path).exists(): raise FileNotFoundError(f"no results file at {path}: run the experiment notebook that writes it")
     data = read_json(path)
     arr = lambda xs: np.array([np.nan if x is None else x for x in xs], dtype=float)

@@ -3,6 +3,7 @@
 # %% ../nbs/05_pretrain.ipynb #0568541f
 from __future__ import annotations
 from dataclasses import dataclass, asdict, fields
+from typing import ClassVar
 import contextlib, math, os, time, warnings
 from pathlib import Path
 import numpy as np
@@ -11,16 +12,15 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .tokens import token_metrics
-from .env import GameConfig, ObservationCollector, ParallelCollector
+from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
-from .runs import (crossed, pick_device, bf16_supported, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
-                             write_json, RunLock, Heartbeat, RunLogger, read_metrics, stop_on_sigterm)
+from .runs import crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, check_choices
 
 # %% auto #0
-__all__ = ['LR_SCHEDULES', 'ARCHITECTURE_FIELDS', 'EVAL_SEED_OFFSET', 'EVAL_KEYS', 'PretrainConfig', 'learning_rate',
-           'ShuffleBuffer', 'make_optimizer', 'make_train_step', 'distributed_context', 'pretrain', 'load_model',
-           'held_out_loss_bytes', 'plot_loss', 'plot_reconstructions']
+__all__ = ['LR_SCHEDULES', 'EVAL_SEED_OFFSET', 'EVAL_KEYS', 'PretrainConfig', 'learning_rate', 'ShuffleBuffer', 'make_optimizer',
+           'make_train_step', 'distributed_context', 'pretrain', 'load_model', 'held_out_loss_bytes', 'plot_loss',
+           'plot_reconstructions']
 
 # %% ../nbs/05_pretrain.ipynb #0f833cbd
 LR_SCHEDULES = ('constant', 'cosine')
@@ -28,6 +28,10 @@ LR_SCHEDULES = ('constant', 'cosine')
 @dataclass
 class PretrainConfig:
     "Pre-training the world model: data, model, optimisation, logging and checkpoints."
+    CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES)}   # the CLI offers these, validation enforces them
+    RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'num_envs', 'parallel_collection', 'device', 'compile', 'log_every', 'console_every',
+                                          'checkpoint_every', 'checkpoint_seconds', 'keep_checkpoints', 'heartbeat_seconds', 'eval_every',
+                                          'eval_obs', 'wandb', 'wandb_project')   # what does not change what is learned
     run_dir: str = 'runs/pretrain'
     "directory for checkpoints, heartbeat, metrics and logs; re-using it resumes the run"
     steps: int = 100_000_000
@@ -82,6 +86,8 @@ class PretrainConfig:
     "observations between checkpoints (one is also written at the end)"
     checkpoint_seconds: float = 600.0
     "at most this many seconds between checkpoints, whatever the step count (0: off)"
+    keep_checkpoints: int = 3
+    "checkpoints kept, the newest included (an unreadable newest one falls back to the one before)"
     heartbeat_seconds: float = 10.0
     "seconds between heartbeat writes"
     eval_every: int = 250_000
@@ -92,10 +98,12 @@ class PretrainConfig:
     "log to wandb (offline unless the user configured it)"
     wandb_project: str = 'worldmodel'
     "wandb project name"
+    resume_with_changes: bool = False
+    "resume even where the saved config differs in fields that change what is learned (they are named when refused)"
 
     def __post_init__(self):
         positive_ints = ('steps', 'batch_size', 'latent_dim', 'num_agents', 'map_width', 'map_height',
-                         'max_episode_steps', 'num_envs', 'log_every', 'console_every', 'reuse')
+                         'max_episode_steps', 'num_envs', 'log_every', 'console_every', 'reuse', 'keep_checkpoints')
         for name in positive_ints:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -106,12 +114,9 @@ class PretrainConfig:
                 raise ValueError(f"PretrainConfig.{name} must be a non-negative integer, got {v!r}")
         if not (isinstance(self.lr, (int, float)) and 0 < self.lr < 1):
             raise ValueError(f"PretrainConfig.lr must be a number in (0, 1), got {self.lr!r}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"PretrainConfig.lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        check_choices(self)
         if isinstance(self.lr_warmup, bool) or not isinstance(self.lr_warmup, (int, np.integer)) or self.lr_warmup < 0:
             raise ValueError(f"PretrainConfig.lr_warmup must be a non-negative integer, got {self.lr_warmup!r}")
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"PretrainConfig.objective must be one of {list(OBJECTIVES)}, got {self.objective!r}")
         if isinstance(self.class_balance, bool) or not isinstance(self.class_balance, (int, float)) or not 0 <= self.class_balance <= 1:
             raise ValueError(f"PretrainConfig.class_balance must be a number in [0, 1], got {self.class_balance!r}")
         for name in ('checkpoint_seconds', 'heartbeat_seconds'):
@@ -221,15 +226,8 @@ def make_train_step(model:WorldModel, opt:torch.optim.Optimizer, device:torch.de
     return train_step
 
 # %% ../nbs/05_pretrain.ipynb #b9758af5
-ARCHITECTURE_FIELDS = ('latent_dim', 'objective')
-EVAL_SEED_OFFSET = 1_000_003   # held-out episodes: the collector's seed is the run's seed plus this
+EVAL_SEED_OFFSET = HELD_OUT_SEED   # held-out episodes: the collector's seed is the run's seed plus this
 EVAL_KEYS = ('token_exact', 'token_recall', 'token_precision', 'obs_exact', 'location_acc', 'feature_acc', 'value_acc', 'padding_recall', 'padding_precision')
-
-def _check_resumable(saved:dict, cfg:PretrainConfig):
-    for name in ARCHITECTURE_FIELDS:
-        if saved.get(name) != getattr(cfg, name):
-            raise ValueError(f"cannot resume {cfg.run_dir}: its checkpoint has {name}={saved.get(name)!r}, "
-                             f"the config asks for {name}={getattr(cfg, name)!r}; use another run_dir")
 
 def distributed_context() -> tuple[int, int]:
     "`(rank, world_size)`: under `torchrun` the process group is initialised (NCCL with CUDA, else gloo); `(0, 1)` otherwise."
@@ -270,54 +268,32 @@ def pretrain(cfg:PretrainConfig, # the job
     rank, world = distributed_context()
     main = rank == 0   # only rank 0 writes: lock, logs, heartbeat, checkpoints, evaluation
     if cfg.batch_size < world: raise ValueError(f"PretrainConfig.batch_size ({cfg.batch_size}) must be at least the number of processes ({world})")
-    run_dir = Path(cfg.run_dir); run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir/'checkpoint.pt'
-    with (RunLock(run_dir) if main else contextlib.nullcontext()), stop_on_sigterm():   # SIGTERM checkpoints like Ctrl-C
+    with Run(cfg, job='pretrain', counter='pretrain/steps', main=main, extra_config={'world_size': world}) as run:
+        if run.done: return run.done   # finished already at this target
+        # ---- set-up
         device = pick_device(cfg.device)
         if device.type == 'cuda' and world > 1:
             device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', rank))); torch.cuda.set_device(device)
-        saved = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
-        if saved is not None: _check_resumable(saved['config'], cfg)
         torch.manual_seed(cfg.seed)
-        start_step = 0 if saved is None else saved['step']
         # each rank collects its own episodes; a resumed run starts new ones (the env's state is not checkpointable)
-        env_seed = int(np.random.SeedSequence([cfg.seed, start_step, rank]).generate_state(1)[0])
+        env_seed = int(np.random.SeedSequence([cfg.seed, run.step, rank]).generate_state(1)[0])
         collector = (ParallelCollector if cfg.parallel_collection else ObservationCollector)(cfg.game, num_envs=cfg.num_envs, seed=env_seed)
         sample_rng = np.random.default_rng([cfg.seed, rank])
         buffer = ShuffleBuffer(collector, cfg.buffer_size, sample_rng, device=device, reuse=cfg.reuse)
-        model = _build_model(cfg, saved, lambda: buffer.snapshot() if cfg.buffer_size else collector.collect(16384), world).to(device)
+        model = _build_model(cfg, run.saved, lambda: buffer.snapshot() if cfg.buffer_size else collector.collect(16384), world).to(device)
         opt = make_optimizer(model, cfg.lr)
-        step, update, first_loss_bytes, last_loss_bytes, wandb_id, prior_seconds = 0, 0, None, None, None, 0.0
-        if saved is not None:
-            opt.load_state_dict(saved['optimizer'])
-            step, update, first_loss_bytes, wandb_id = saved['step'], saved['update'], saved['first_loss_bytes'], saved.get('wandb_id')
-            prior_seconds, last_loss_bytes = saved.get('train_seconds', 0.0), saved.get('last_loss_bytes')
-            if main: set_rng_state(saved['rng'], sample_rng)
-            else: sample_rng = buffer.rng = np.random.default_rng([cfg.seed, rank, step])
-        resumed_from = step
+        first_loss_bytes = last_loss_bytes = None
+        if run.saved is not None:
+            opt.load_state_dict(run.saved['optimizer'])
+            first_loss_bytes, last_loss_bytes = run.saved['first_loss_bytes'], run.saved.get('last_loss_bytes')
+            if main: set_rng_state(run.saved['rng'], sample_rng)
+            else: sample_rng = buffer.rng = np.random.default_rng([cfg.seed, rank, run.step])
         bf16 = cfg.bf16 and bf16_supported(device)   # emulated bf16 is slower than fp32: only where it is native
         train_step = make_train_step(model, opt, device, bf16=bf16, compile=cfg.compile, distributed=world > 1)
-
-        logger = heartbeat = eval_batch = None
-        if main:
-            write_json(run_dir/'config.json', {**asdict(cfg), 'world_size': world})
-            logger = RunLogger(run_dir, {**asdict(cfg), 'world_size': world}, use_wandb=cfg.wandb, project=cfg.wandb_project, run_id=wandb_id)
-            if saved is not None:
-                logger.truncate('pretrain/steps', step)
-                logger.print(f"resuming {run_dir} from step {step:,} (update {update:,}) towards {cfg.steps:,}")
-            else: logger.print(f"starting {run_dir}: {cfg.steps:,} observations, batch {cfg.batch_size}, device {device}, "
-                               f"bf16={bf16}, compile={cfg.compile}, parallel collection={cfg.parallel_collection}, objective={cfg.objective}, processes={world}")
+        eval_batch = None
+        if main and cfg.eval_obs:
             with ObservationCollector(cfg.game, num_envs=2, seed=cfg.seed + EVAL_SEED_OFFSET) as c:   # seeds training never draws
-                eval_batch = torch.from_numpy(c.collect(cfg.eval_obs)).to(device) if cfg.eval_obs else None
-            heartbeat = Heartbeat(run_dir/'heartbeat.json', every=cfg.heartbeat_seconds)
-            heartbeat.update(step=step, target=cfg.steps, update=update)
-
-        def checkpoint():
-            if not main: return
-            save_checkpoint(ckpt_path, {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'step': step,
-                                        'update': update, 'first_loss_bytes': first_loss_bytes, 'last_loss_bytes': last_loss_bytes,
-                                        'config': asdict(cfg), 'rng': rng_state(sample_rng), 'wandb_id': logger.run_id,
-                                        'train_seconds': prior_seconds + time.time() - start_time})
+                eval_batch = torch.from_numpy(c.collect(cfg.eval_obs)).to(device)
 
         def evaluate():
             if eval_batch is None: return
@@ -327,82 +303,72 @@ def pretrain(cfg:PretrainConfig, # the job
             if cfg.objective in SLOT_OBJECTIVES:   # tokens of features the codec was not fitted on cannot be reconstructed: say so
                 m['coverage'] = model.objective.codec.coverage(eval_batch)
                 if m['coverage'] < 1: warnings.warn(f"the slot codec has no position for {100 * (1 - m['coverage']):.2f}% of held-out tokens")
-            logger.log({'pretrain/steps': step, **{f"eval/{k}": m[k] for k in (*EVAL_KEYS, 'coverage') if k in m}})
-            logger.print(f"step {step:>13,} | eval: " + ' | '.join(f"{k} {m[k]:.4f}" for k in EVAL_KEYS))
+            run.log({'pretrain/steps': step, **{f"eval/{k}": m[k] for k in (*EVAL_KEYS, 'coverage') if k in m}})
+            run.print(f"step {step:>13,} | eval: " + ' | '.join(f"{k} {m[k]:.4f}" for k in EVAL_KEYS))
 
+        run.start(lambda: {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'first_loss_bytes': first_loss_bytes,
+                           'last_loss_bytes': last_loss_bytes, 'rng': rng_state(sample_rng)},
+                  f"starting {cfg.run_dir}: {cfg.steps:,} observations, batch {cfg.batch_size}, device {device}, bf16={bf16}, "
+                  f"compile={cfg.compile}, parallel collection={cfg.parallel_collection}, objective={cfg.objective}, processes={world}")
+        step, update = run.step, run.update
         scheduled = cfg.lr_schedule != 'constant' or cfg.lr_warmup > 0
-        status = 'failed'
-        start_time = window_time = last_ckpt_time = time.time()
-        window_steps, window_loss, window_updates = step, torch.zeros((), device=device), 0
+        window_time, window_steps, window_loss, window_updates = time.time(), step, torch.zeros((), device=device), 0
         bar = tqdm(total=cfg.steps, initial=step, disable=not (progress and main), unit='obs', unit_scale=True,
                    mininterval=5.0, smoothing=0.05, desc='pretrain')
         try:
-            if main: heartbeat.start()
+            # ---- the loop: sample, update, count, log, checkpoint
             while step < cfg.steps:
                 n = min(cfg.batch_size, cfg.steps - step)            # the global batch; the last one is cut to fit
                 n_local = n // world + (rank < n % world)            # this rank's share of it
                 obs = buffer.sample(n_local)
                 if first_loss_bytes is None:   # the untrained model's loss: where the curve starts
                     first_loss_bytes = last_loss_bytes = model.byte_mse(obs).item()
-                    if main: logger.log({'pretrain/loss_bytes': first_loss_bytes, 'pretrain/steps': 0, 'pretrain/updates': 0})
+                    run.log({'pretrain/loss_bytes': first_loss_bytes, 'pretrain/steps': 0, 'pretrain/updates': 0})
                 if scheduled:
                     for group in opt.param_groups: group['lr'] = learning_rate(cfg, step)
                 loss = train_step(obs)
-                prev_step, prev_update = step, update
+                prev_update = update
                 step, update = step + n, update + 1
                 window_loss += loss; window_updates += 1
                 bar.update(n)
-                if main: heartbeat.update(step=step, update=update)
 
                 first, last = update == 1, step >= cfg.steps
                 log_now = first or last or crossed(prev_update, update, cfg.log_every)
                 console_now = first or last or crossed(prev_update, update, cfg.console_every)
+                beat = {}
                 if log_now or console_now:   # the same decision on every rank: it depends on counters only
                     now = time.time()
                     if world > 1: torch.distributed.all_reduce(window_loss); window_loss /= world
                     mean_loss = (window_loss / window_updates).item()   # the one host sync per interval
+                    run.fail_if_nonfinite(mean_loss, f"the mean loss of steps {window_steps:,}-{step:,}")
                     if main: last_loss_bytes = model.byte_mse(obs).item()   # the latest batch, after its update (only rank 0 reports it)
                     metrics = {'pretrain/loss': mean_loss, 'pretrain/loss_bytes': last_loss_bytes, 'pretrain/steps': step,
                                'pretrain/updates': update, 'pretrain/lr': opt.param_groups[0]['lr'],
                                'perf/samples_per_s': (step - window_steps) / max(now - window_time, 1e-9)}
-                    if main:
-                        if log_now: logger.log(metrics)
-                        if console_now:
-                            logger.print(f"step {step:>13,}/{cfg.steps:,} | update {update:>8,} | loss {mean_loss:.5f} | "
-                                         f"loss_bytes {last_loss_bytes:9.2f} | {metrics['perf/samples_per_s']:8,.0f} samples/s")
-                        heartbeat.update(loss=mean_loss, loss_bytes=last_loss_bytes)
-                        bar.set_postfix(loss_bytes=f"{last_loss_bytes:.1f}", refresh=False)
+                    if log_now: run.log(metrics)
+                    if console_now:
+                        run.print(f"step {step:>13,}/{cfg.steps:,} | update {update:>8,} | loss {mean_loss:.5f} | "
+                                  f"loss_bytes {last_loss_bytes:9.2f} | {metrics['perf/samples_per_s']:8,.0f} samples/s")
+                    beat = {'loss': mean_loss, 'loss_bytes': last_loss_bytes}
+                    bar.set_postfix(loss_bytes=f"{last_loss_bytes:.1f}", refresh=False)
                     window_time, window_steps, window_loss, window_updates = now, step, torch.zeros((), device=device), 0
-
-                if main and crossed(prev_step, step, cfg.eval_every) and step < cfg.steps: evaluate()
-                if crossed(prev_step, step, cfg.checkpoint_every) or (
-                        cfg.checkpoint_seconds and time.time() - last_ckpt_time > cfg.checkpoint_seconds):
-                    checkpoint(); last_ckpt_time = time.time()
-            if main and resumed_from < cfg.steps: evaluate()
-            checkpoint()
-            status = 'finished'
-        except KeyboardInterrupt:
-            checkpoint(); status = 'interrupted'; raise
+                if main and crossed(step - n, step, cfg.eval_every) and step < cfg.steps: evaluate()
+                run.tick(step, update, **beat)   # heartbeat; a checkpoint every checkpoint_every steps or checkpoint_seconds
+            if main and run.resumed_from < cfg.steps: evaluate()
         finally:
             bar.close(); collector.close()
-            if main: heartbeat.stop(status); logger.close()
-        wall = time.time() - start_time
-        summary = {'status': status, 'steps': step, 'updates': update, 'resumed_from': resumed_from,
-                   'wall_s': wall, 'train_seconds': prior_seconds + wall, 'samples_per_s': (step - resumed_from) / max(wall, 1e-9),
-                   'first_loss_bytes': first_loss_bytes, 'final_loss_bytes': last_loss_bytes,
-                   'device': str(device), 'bf16': bf16, 'compile': cfg.compile, 'world_size': world}
-        if main:
-            write_json(run_dir/'summary.json', summary)
-            logger.print(f"finished at step {step:,}: loss_bytes {first_loss_bytes:.1f} -> {last_loss_bytes:.1f} in {wall:.0f} s")
+        summary = run.finish(samples_per_s=(step - run.resumed_from) / max(run.elapsed, 1e-9), first_loss_bytes=first_loss_bytes,
+                             final_loss_bytes=last_loss_bytes, device=str(device), bf16=bf16, compile=cfg.compile, world_size=world)
+        run.print(f"finished at step {step:,}: loss_bytes {first_loss_bytes:.1f} -> {last_loss_bytes:.1f} in {summary['wall_s']:.0f} s")
         return summary
 
 # %% ../nbs/05_pretrain.ipynb #581f74c5
 def load_model(run_dir, # a pre-training run directory
                device='cpu', # where to put the model
               ) -> WorldModel:
-    "The world model of a run's latest checkpoint, in eval mode with gradients off."
-    saved = load_checkpoint(Path(run_dir)/'checkpoint.pt')
-    model = WorldModel.from_state_dict(saved['model'], latent_dim=saved['config']['latent_dim'], objective=saved['config']['objective'])
+    "The world model of a run's newest readable checkpoint, in eval mode with gradients off."
+    saved = load_run(run_dir)
+    model = WorldModel.from_state_dict(saved.state['model'], latent_dim=saved.config['latent_dim'], objective=saved.config['objective'])
     return model.to(device).eval().requires_grad_(False)
 
 def held_out_loss_bytes(model:WorldModel, # a trained model

@@ -12,7 +12,7 @@ from .model import WorldModel
 from .runs import read_metrics
 
 # %% auto #0
-__all__ = ['window_grid', 'cell_features', 'plot_window', 'plot_curves', 'agents_in_view', 'latent_projection',
+__all__ = ['window_grid', 'cell_features', 'plot_window', 'plot_pretrain_curves', 'agents_in_view', 'latent_projection',
            'plot_latent_space', 'plot_interpolation']
 
 # %% ../nbs/07_report.ipynb #16098667
@@ -70,7 +70,7 @@ def plot_window(model:WorldModel, # a trained model
     return fig
 
 # %% ../nbs/07_report.ipynb #1dae94d0
-def plot_curves(run_dir # a pre-training run directory
+def plot_pretrain_curves(run_dir # a pre-training run directory
                ):
     "Loss (byte units) and held-out token accuracies of a run against observations consumed."
     records = read_metrics(run_dir)

@@ -2,15 +2,17 @@
 
 # %% ../nbs/04_runs.ipynb #63319caf
 from __future__ import annotations
-import fcntl, json, os, random, socket, threading, time, warnings
+import contextlib, dataclasses, errno, fcntl, json, math, os, queue, random, signal, socket, threading, time, typing, uuid, warnings, zipfile
+from typing import Callable
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['crossed', 'pick_device', 'bf16_supported', 'CoreShare', 'write_json', 'read_json', 'save_checkpoint',
-           'load_checkpoint', 'rng_state', 'set_rng_state', 'stop_on_sigterm', 'RunLock', 'Heartbeat',
-           'heartbeat_status', 'wandb_mode', 'RunLogger', 'read_metrics']
+__all__ = ['LOCK_ENV', 'crossed', 'pick_device', 'bf16_supported', 'CoreShare', 'write_json', 'read_json', 'save_checkpoint',
+           'load_checkpoint', 'Checkpoints', 'rng_state', 'set_rng_state', 'stop_on_sigterm', 'RunLock', 'Heartbeat',
+           'heartbeat_status', 'wandb_mode', 'RunLogger', 'read_metrics', 'config_changes', 'check_resumable',
+           'check_choices', 'NonFiniteError', 'nonfinite_tensors', 'Run', 'SavedRun', 'load_run']
 
 # %% ../nbs/04_runs.ipynb #7149ad1b
 def crossed(before:int, # counter before the update
@@ -76,11 +78,19 @@ class CoreShare:
         return max(1, min(self.cores, round(self.cores - self.others_busy())))
 
 # %% ../nbs/04_runs.ipynb #6de1f6e9
-def _atomic_write(path:Path, write):
+def _atomic_write(path:Path, write, before_replace=None):
+    "Write `path` through a temporary file in its directory, renamed over it once complete; a failed write leaves `path` as it was."
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, 'wb') as f:
-        write(f); f.flush(); os.fsync(f.fileno())
+    try:
+        with open(tmp, 'wb') as f:
+            write(f); f.flush(); os.fsync(f.fileno())
+    except OSError as e:   # disk full, quota, file-size limit: say so, and leave no half-written file behind
+        tmp.unlink(missing_ok=True)
+        full = ' (is the disk full?)' if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) else ''
+        raise OSError(e.errno, f"could not write {path}: {e.strerror or e}{full}; "
+                               f"{'the previous ' + path.name + ' is intact' if path.exists() else 'nothing was written'}") from e
+    if before_replace is not None: before_replace()
     os.replace(tmp, path)
 
 def write_json(path, # file to (over)write atomically
@@ -104,10 +114,58 @@ def save_checkpoint(path, # where the checkpoint goes
 def load_checkpoint(path, # a file written by `save_checkpoint`
                     map_location='cpu', # where tensors are loaded
                    ) -> dict:
-    "Load a checkpoint without executing code from it (`weights_only=True`)."
+    "Load a checkpoint without executing code from it (`weights_only=True`), after checking every record's CRC."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
+    # torch's reader does not check CRCs: a flipped byte inside a tensor would load as a wrong weight
+    with zipfile.ZipFile(path) as z: bad = z.testzip()
+    if bad is not None: raise RuntimeError(f"checkpoint {path} is corrupted: the CRC of its record {bad} does not match")
     return torch.load(path, map_location=map_location, weights_only=True)
+
+# %% ../nbs/04_runs.ipynb #1835d985
+class Checkpoints:
+    "A run directory's checkpoints: `checkpoint.pt` the newest, `checkpoint-{step}.pt` the `keep - 1` before it."
+    def __init__(self, run_dir, # the run directory
+                 keep:int=3, # checkpoints kept, the newest included
+                ):
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1: raise ValueError(f"keep must be a positive integer, got {keep!r}")
+        self.dir, self.keep, self.path = Path(run_dir), keep, Path(run_dir)/'checkpoint.pt'
+
+    def paths(self) -> list[Path]:
+        "Every checkpoint file, newest first."
+        older = [p for p in self.dir.glob('checkpoint-*.pt') if p.stem.split('-', 1)[1].isdigit()]
+        return [self.path] * self.path.exists() + sorted(older, key=lambda p: int(p.stem.split('-', 1)[1]), reverse=True)
+
+    def save(self, state:dict, # what to save; `state['step']` names the file it becomes once a newer one replaces it
+            ):
+        "Write `state` as the newest checkpoint, atomically, then drop all but the newest `keep`."
+        self.dir.mkdir(parents=True, exist_ok=True)
+        def keep_previous():
+            if self.keep == 1 or not self.path.exists(): return
+            try: step = torch.load(self.path, mmap=True, weights_only=True)['step']   # mmap: reads the step, not the tensors
+            except Exception: os.replace(self.path, self.path.with_name(self.path.name + '.unreadable')); return
+            older = self.dir/f"checkpoint-{step}.pt"
+            if not older.exists(): os.link(self.path, older)   # a second name for the same file: no copy
+        _atomic_write(self.path, lambda f: torch.save(state, f), keep_previous)
+        for p in self.paths()[self.keep:]: p.unlink(missing_ok=True)
+
+    def newest(self, repair:bool=False, # move unreadable files aside (only the run that owns the directory)
+              ) -> tuple[dict, Path] | None:
+        "The newest checkpoint that loads and its path; None when there is none. Unreadable ones are reported and skipped."
+        bad = []
+        for p in self.paths():
+            try: state = load_checkpoint(p)
+            except Exception as e:   # truncated, corrupted, not a checkpoint: whatever torch says, try the one before
+                warnings.warn(f"checkpoint {p} is unreadable ({type(e).__name__}: {str(e).splitlines()[0][:160]}); trying the one before")
+                bad.append(p); continue
+            if repair:
+                for b in bad: os.replace(b, b.with_name(b.name + '.unreadable'))
+                if p != self.path: os.replace(p, self.path)   # the newest good one becomes checkpoint.pt again
+                p = self.path
+            return state, p
+        if bad: raise RuntimeError(f"no readable checkpoint in {self.dir}: {', '.join(b.name for b in bad)} all fail to load; "
+                                   "move them away to start the run over")
+        return None
 
 # %% ../nbs/04_runs.ipynb #20e53b4a
 def rng_state(np_rng:np.random.Generator|None=None) -> dict:
@@ -125,8 +183,6 @@ def set_rng_state(state:dict, np_rng:np.random.Generator|None=None):
     if np_rng is not None and 'numpy' in state: np_rng.bit_generator.state = state['numpy']
 
 # %% ../nbs/04_runs.ipynb #3e5d1863
-import contextlib, signal
-
 @contextlib.contextmanager
 def stop_on_sigterm():
     "Within the block, SIGTERM raises `KeyboardInterrupt` (in the main thread)."
@@ -137,10 +193,12 @@ def stop_on_sigterm():
     finally: signal.signal(signal.SIGTERM, previous)
 
 # %% ../nbs/04_runs.ipynb #fee50a46
+LOCK_ENV = 'WORLDMODEL_RUN_LOCK'   # "pid:run_dir" of a process that holds a run's lock for its children (the papermill kernel)
+
 class RunLock:
-    "An exclusive lock on a run directory, released when the process ends."
-    def __init__(self, run_dir, timeout:float=30.0):
-        self.path, self.timeout, self.f = Path(run_dir)/'.lock', timeout, None
+    "An exclusive lock on a run directory, released when the process ends; a child of the holder that names it in `LOCK_ENV` shares it."
+    def __init__(self, run_dir, timeout:float=2.0):
+        self.path, self.timeout, self.f, self.shared = Path(run_dir)/'.lock', timeout, None, False
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.f = open(self.path, 'a+')
@@ -148,15 +206,18 @@ class RunLock:
         while True:
             try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB); break
             except BlockingIOError:
+                self.f.seek(0); holder = self.f.read().strip() or '?'
+                if os.environ.get(LOCK_ENV) == f"{holder}:{self.path.parent.resolve()}":   # our parent took it for us
+                    self.shared = True; return self
                 if time.monotonic() > deadline:
-                    self.f.seek(0); holder = self.f.read().strip() or '?'
                     self.f.close()
                     raise RuntimeError(f"run directory {self.path.parent} is in use by another run (pid {holder})") from None
                 time.sleep(0.2)
         self.f.seek(0); self.f.truncate(); self.f.write(str(os.getpid())); self.f.flush()
         return self
     def __exit__(self, *exc):
-        fcntl.flock(self.f, fcntl.LOCK_UN); self.f.close()
+        if not self.shared: fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
 
 # %% ../nbs/04_runs.ipynb #75115715
 class Heartbeat:
@@ -198,13 +259,15 @@ class Heartbeat:
 # %% ../nbs/04_runs.ipynb #24a88b78
 def heartbeat_status(path, # a heartbeat file
                      now:float|None=None, # the time to judge against (default: now)
+                     stall_seconds:float=300.0, # a run whose step has not advanced for this long is stalled, not alive
                     ) -> dict:
-    "The heartbeat with `age_s`, `progress_age_s` and `alive` added."
+    "The heartbeat with `age_s`, `progress_age_s`, `stalled` and `alive` added."
     beat = read_json(path)
     now = time.time() if now is None else now
-    age = now - beat['time']
-    return {**beat, 'age_s': age, 'progress_age_s': now - beat['progress_time'],
-            'alive': beat.get('status') in ('starting', 'running') and age < 3 * beat.get('every', 10) + 5}
+    age, progress_age = now - beat['time'], now - beat['progress_time']
+    beating = beat.get('status') in ('starting', 'running') and age < 3 * beat.get('every', 10) + 5
+    return {**beat, 'age_s': age, 'progress_age_s': progress_age, 'stalled': beating and progress_age > stall_seconds,
+            'alive': beating and progress_age <= stall_seconds}
 
 # %% ../nbs/04_runs.ipynb #f7d22e0e
 def wandb_mode() -> str:
@@ -215,36 +278,70 @@ def wandb_mode() -> str:
     if netrc.exists() and 'api.wandb.ai' in netrc.read_text(errors='ignore'): return 'online'
     return 'offline'
 
+class _WandbThread:
+    "wandb's `init`, `log` and `finish`, in a daemon thread fed by a queue: the caller never waits on wandb."
+    def __init__(self, init_kwargs:dict):
+        self.queue, self.error = queue.Queue(maxsize=100_000), None
+        self.thread = threading.Thread(target=self._run, args=(init_kwargs,), daemon=True, name='wandb')
+        self.thread.start()
+    def _fail(self, what, e):
+        self.error = f"wandb {what} failed ({type(e).__name__}: {e})"
+        warnings.warn(f"{self.error}; the run goes on, metrics.jsonl has every record")
+    def _run(self, init_kwargs):
+        try:
+            import wandb
+            run = wandb.init(**init_kwargs)
+        except Exception as e: self._fail('init', e); return
+        while (record := self.queue.get()) is not None:
+            try: run.log(record)
+            except Exception as e: self._fail('log', e); return
+        try: run.finish()
+        except Exception as e: self._fail('finish', e)
+    def log(self, record:dict):
+        if self.error is None:
+            try: self.queue.put_nowait(record)
+            except queue.Full: pass   # wandb is far behind: metrics.jsonl still has the record
+    def close(self, timeout:float):
+        "Ask wandb to finish; wait at most `timeout` seconds. True when it finished in time."
+        try: self.queue.put(None, timeout=1)
+        except queue.Full: return False
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
 class RunLogger:
     "Metrics to `metrics.jsonl`, wandb and the console; console lines also to `log.txt`."
     def __init__(self, run_dir, # the run directory
                  config:dict|None=None, # the run's config, stored with the wandb run
                  use_wandb:bool=True, # False: no wandb at all
                  project:str='worldmodel', # wandb project
-                 run_id:str|None=None, # wandb run id, to resume the same wandb run
+                 run_id:str|None=None, # wandb run id, to resume the same wandb run (default: a new one)
                  job_type:str='pretrain', # wandb job type
+                 wandb_timeout:float|None=None, # seconds `close` waits for wandb to finish (default: $WORLDMODEL_WANDB_TIMEOUT or 30)
                 ):
         self.run_dir = Path(run_dir); self.run_dir.mkdir(parents=True, exist_ok=True)
         self.metrics_path, self.log_path = self.run_dir/'metrics.jsonl', self.run_dir/'log.txt'
-        self.wandb_run, self.wandb_error = None, None
+        self._cut_torn_line()
+        self.run_id, self.wandb = run_id or uuid.uuid4().hex[:8], None
+        self.wandb_timeout = float(os.environ.get('WORLDMODEL_WANDB_TIMEOUT', 30)) if wandb_timeout is None else wandb_timeout
         if use_wandb and wandb_mode() != 'disabled':
-            try:
-                import wandb
-                self.wandb_run = wandb.init(project=project, dir=str(self.run_dir), config=config or {}, id=run_id,
-                                            resume='allow', job_type=job_type, mode=wandb_mode(),
-                                            name=self.run_dir.name, settings=wandb.Settings(init_timeout=60, silent=True))
-            except Exception as e:   # never let the tracker stop the run
-                self.wandb_error = f"{type(e).__name__}: {e}"
-                warnings.warn(f"wandb could not start ({self.wandb_error}); logging to {self.metrics_path} only")
+            self.wandb = _WandbThread(dict(project=project, dir=str(self.run_dir), config=config or {}, id=self.run_id, resume='allow',
+                                           job_type=job_type, mode=wandb_mode(), name=self.run_dir.name))
 
     @property
-    def run_id(self): return self.wandb_run.id if self.wandb_run is not None else None
+    def wandb_error(self): return self.wandb.error if self.wandb is not None else None
+
+    def _cut_torn_line(self):
+        "A record a kill cut short is dropped (it is redone after the checkpoint it follows)."
+        if not self.metrics_path.exists(): return
+        data = self.metrics_path.read_bytes()
+        if data and not data.endswith(b'\n'):
+            with open(self.metrics_path, 'r+b') as f: f.truncate(data.rfind(b'\n') + 1)
 
     def log(self, metrics:dict):
-        "Append `metrics` (plus wall time) to `metrics.jsonl` and send them to wandb."
+        "Append `metrics` (plus wall time) to `metrics.jsonl` and hand them to wandb."
         record = {'time': time.time(), **{k: (v.item() if hasattr(v, 'item') else v) for k, v in metrics.items()}}
         with open(self.metrics_path, 'a') as f: f.write(json.dumps(record) + '\n')
-        if self.wandb_run is not None: self.wandb_run.log(metrics)
+        if self.wandb is not None: self.wandb.log(metrics)
 
     def print(self, *msg):
         "A console line, also appended to `log.txt`."
@@ -253,19 +350,226 @@ class RunLogger:
         with open(self.log_path, 'a') as f: f.write(line + '\n')
 
     def truncate(self, key:str, # the counter the records carry, e.g. `pretrain/steps`
-                 upto:int, # keep records with `key <= upto`
+                 upto:int|None, # keep records with `key <= upto`; None: keep none (a run starting over)
                 ):
         "Drop records past a checkpoint: a resumed run redoes them."
         records = read_metrics(self.run_dir)
-        kept = [r for r in records if r.get(key, 0) <= upto]
+        kept = [] if upto is None else [r for r in records if r.get(key, 0) <= upto]
         if len(kept) < len(records):
             _atomic_write(self.metrics_path, lambda f: f.write(''.join(json.dumps(r) + '\n' for r in kept).encode()))
 
     def close(self):
-        if self.wandb_run is not None: self.wandb_run.finish()
+        if self.wandb is not None and not self.wandb.close(self.wandb_timeout):
+            warnings.warn(f"wandb did not finish within {self.wandb_timeout:.0f} s; left behind (metrics.jsonl has every record)")
 
 def read_metrics(run_dir) -> list[dict]:
-    "The records of a run's `metrics.jsonl` (empty when it has none yet)."
+    "The records of a run's `metrics.jsonl` (empty when it has none yet); a torn last line is skipped."
     path = Path(run_dir)/'metrics.jsonl'
     if not path.exists(): return []
-    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    lines = [l for l in path.read_text().splitlines() if l.strip()]
+    records = [json.loads(l) for l in lines[:-1]]
+    if lines:
+        try: records.append(json.loads(lines[-1]))
+        except json.JSONDecodeError: pass   # the line a kill cut short
+    return records
+
+# %% ../nbs/04_runs.ipynb #e913c9ea
+def config_changes(saved:dict, # the config a checkpoint was written with (`asdict`)
+                   cfg, # the config dataclass asked for now
+                  ) -> dict[str, tuple]:
+    "`{field: (saved value, asked value)}` for every field of `cfg` that differs from `saved`."
+    out = {}
+    for f in dataclasses.fields(cfg):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        before, now = saved.get(f.name, default), getattr(cfg, f.name)
+        if isinstance(now, tuple) and isinstance(before, list): before = tuple(before)
+        if before != now: out[f.name] = (before, now)
+    return out
+
+def check_resumable(saved:dict, # the checkpoint's config
+                    cfg, # the config asked for; its class's `RESUME_MAY_CHANGE` names the fields free to change
+                   ) -> dict[str, tuple]:
+    "The changes a resume makes; raises `ValueError` naming the fields that may not change, unless `cfg.resume_with_changes`."
+    changes = config_changes(saved, cfg)
+    fixed = {k: v for k, v in changes.items() if k not in (*getattr(type(cfg), 'RESUME_MAY_CHANGE', ()), 'resume_with_changes')}
+    if fixed and not getattr(cfg, 'resume_with_changes', False):
+        raise ValueError(f"cannot resume {cfg.run_dir}: its checkpoint was made with a different config: " +
+                         ', '.join(f"{k}={a!r} (asked: {b!r})" for k, (a, b) in fixed.items()) +
+                         "; use another run_dir, or resume_with_changes=True to continue it anyway")
+    return changes
+
+# %% ../nbs/04_runs.ipynb #37cfa4ef
+def check_choices(cfg, # a config dataclass whose class may name `CHOICES`: `{field: allowed values}`
+                 ):
+    "Raise `ValueError` naming the field when a field listed in the class's `CHOICES` holds another value."
+    for name, allowed in getattr(type(cfg), 'CHOICES', {}).items():
+        v = getattr(cfg, name)
+        if v not in allowed: raise ValueError(f"{type(cfg).__name__}.{name} must be one of {list(allowed)}, got {v!r}")
+
+# %% ../nbs/04_runs.ipynb #f78c17a6
+class NonFiniteError(FloatingPointError):
+    "A loss or a tensor about to be checkpointed is NaN or infinite: the run stops, its last good checkpoint kept."
+
+def nonfinite_tensors(state, # a checkpoint's state: nested dicts and lists of tensors and other values
+                      prefix:str='') -> list[str]:
+    "The paths of the floating-point tensors in `state` that hold a NaN or an infinity."
+    if isinstance(state, dict): return [p for k, v in state.items() for p in nonfinite_tensors(v, f"{prefix}{k}.")]
+    if isinstance(state, (list, tuple)): return [p for i, v in enumerate(state) for p in nonfinite_tensors(v, f"{prefix}{i}.")]
+    if torch.is_tensor(state) and state.is_floating_point() and not bool(torch.isfinite(state).all()): return [prefix.rstrip('.')]
+    return []
+
+# %% ../nbs/04_runs.ipynb #dedff49c
+class Run:
+    "A training run's directory and what every loop needs from it: lock, signals, resume, config, logs, heartbeat, checkpoints, summary."
+    def __init__(self, cfg, # the job's config dataclass (run_dir, steps, checkpoint_every, checkpoint_seconds, keep_checkpoints, heartbeat_seconds, wandb, wandb_project)
+                 job:str, # 'pretrain' or 'train-agent': wandb's job type
+                 unit:str='step', # what a step is called on the console ('step', 'agent step')
+                 counter:str='pretrain/steps', # the metric counting steps: records past the checkpoint are dropped by it
+                 main:bool=True, # False on the other ranks of a distributed run: they compute, and write nothing
+                 extra_config:dict|None=None, # recorded beside the config (e.g. the world size)
+                ):
+        self.cfg, self.job, self.unit, self.counter, self.main = cfg, job, unit, counter, main
+        self.dir = Path(cfg.run_dir)
+        self.config = {**dataclasses.asdict(cfg), **(extra_config or {})}
+        self.checkpoints = Checkpoints(self.dir, keep=cfg.keep_checkpoints)
+        self.saved, self.done, self.changes = None, None, {}
+        self.step = self.update = self.resumed_from = 0
+        self.wandb_id, self.prior_seconds, self.status = None, 0.0, 'failed'
+        self.logger = self.heartbeat = self.state = None
+        self.checkpoint_step = None
+
+    def __enter__(self):
+        self._stack = contextlib.ExitStack()
+        try:
+            if self.main:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._stack.enter_context(RunLock(self.dir))
+                for stray in self.dir.glob('.*.tmp'): stray.unlink(missing_ok=True)   # a killed write's leftovers
+            self._stack.enter_context(stop_on_sigterm())   # SIGTERM checkpoints like Ctrl-C
+            summary = self.dir/'summary.json'
+            if summary.exists() and self.checkpoints.path.exists() and (self.dir/'config.json').exists():
+                done = read_json(summary)
+                if done.get('status') == 'finished' and done['steps'] >= self.cfg.steps and not self._fixed_changes(read_json(self.dir/'config.json')):
+                    self.done = done; return self
+            found = self.checkpoints.newest(repair=self.main)
+            if found is not None:
+                self.saved, path = found
+                self.changes = check_resumable(self.saved['config'], self.cfg)
+                self.step = self.resumed_from = self.checkpoint_step = self.saved['step']
+                self.update, self.wandb_id = self.saved['update'], self.saved.get('wandb_id')
+                self.prior_seconds = self.saved.get('train_seconds', 0.0)
+        except BaseException:
+            self._stack.close(); raise
+        return self
+
+    def _fixed_changes(self, saved_config:dict) -> bool:
+        try: check_resumable(saved_config, self.cfg); return False
+        except ValueError: return True
+
+    def start(self, state:Callable[[], dict], # the loop's part of a checkpoint (models, optimisers, random state), called at each
+              describe:str, # the console's first line for a new run
+             ):
+        "Open the logger and the heartbeat: the loop starts now."
+        self.state = state
+        if self.main:
+            write_json(self.dir/'config.json', self.config)
+            self.logger = RunLogger(self.dir, self.config, use_wandb=self.cfg.wandb, project=self.cfg.wandb_project, run_id=self.wandb_id, job_type=self.job)
+            self.wandb_id = self.logger.run_id
+            self.logger.truncate(self.counter, self.step if self.saved is not None else None)   # records after the checkpoint are redone
+            if self.saved is None: self.logger.print(describe)
+            else:
+                changed = ', '.join(f"{k} {a!r} -> {b!r}" for k, (a, b) in self.changes.items() if k != 'run_dir')
+                self.logger.print(f"resuming {self.dir} from {self.unit} {self.step:,} (update {self.update:,}) towards {self.cfg.steps:,}" +
+                                  (f"; changed: {changed}" if changed else '') +
+                                  ("; a learning-rate schedule over `steps` is recomputed for the new target" if 'steps' in self.changes else ''))
+            self.heartbeat = Heartbeat(self.dir/'heartbeat.json', every=self.cfg.heartbeat_seconds)
+            self.heartbeat.update(step=self.step, target=self.cfg.steps, update=self.update)
+            self.heartbeat.start()
+        self.start_time = self.last_checkpoint_time = time.time()
+
+    def log(self, metrics:dict):
+        "A metrics record (the main process only)."
+        if self.main: self.logger.log(metrics)
+
+    def print(self, *msg):
+        "A console line, also in `log.txt` (the main process only)."
+        if self.main: self.logger.print(*msg)
+
+    def tick(self, step:int, update:int, **progress):
+        "The loop reached `step`: beat with `progress`, and checkpoint when `checkpoint_every` steps or `checkpoint_seconds` have passed."
+        before, self.step, self.update = self.step, step, update
+        if self.main: self.heartbeat.update(step=step, update=update, **progress)
+        seconds = self.cfg.checkpoint_seconds
+        # steps decide on every rank alike; a distributed run's clocks differ, so time decides on rank 0 alone (which alone writes)
+        if crossed(before, step, self.cfg.checkpoint_every) or (self.main and seconds and time.time() - self.last_checkpoint_time > seconds):
+            self.checkpoint()
+
+    @property
+    def elapsed(self) -> float: return time.time() - self.start_time
+
+    def checkpoint(self):
+        "Save the loop's state with the counters and the config, unless a tensor in it is not finite."
+        if not self.main: return
+        state = {**self.state(), 'step': self.step, 'update': self.update, 'config': self.config, 'wandb_id': self.wandb_id,
+                 'train_seconds': self.prior_seconds + self.elapsed}
+        bad = nonfinite_tensors(state)
+        if bad: raise NonFiniteError(f"{self.unit} {self.step:,}: non-finite values in {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; "
+                                     f"the run stops, its last checkpoint ({self._last_good()}) is kept")
+        self.checkpoints.save(state)
+        self.checkpoint_step, self.last_checkpoint_time = self.step, time.time()
+
+    def _last_good(self): return f"{self.unit} {self.checkpoint_step:,}" if self.checkpoint_step is not None else 'none yet'
+
+    def fail_if_nonfinite(self, value:float, # a loss the loop already read back
+                          what:str, # what it is and at which step, for the message
+                         ):
+        "Stop the run with `NonFiniteError` when `value` is NaN or infinite."
+        if not math.isfinite(value):
+            raise NonFiniteError(f"{what} is {value}; the run stops, its last checkpoint ({self._last_good()}) is kept")
+
+    def finish(self, **fields) -> dict:
+        "The last checkpoint and `summary.json` (counters, times and `fields`); returns the summary."
+        if self.checkpoint_step != self.step: self.checkpoint()
+        self.status = 'finished'
+        wall = self.elapsed
+        summary = {'status': 'finished', 'steps': self.step, 'updates': self.update, 'resumed_from': self.resumed_from, 'wall_s': wall,
+                   'train_seconds': self.prior_seconds + wall, **fields}
+        if self.main: write_json(self.dir/'summary.json', summary)
+        return summary
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self.state is not None and exc_type is not None:
+                if issubclass(exc_type, KeyboardInterrupt):
+                    if self.checkpoint_step != self.step: self.checkpoint()
+                    self.status = 'interrupted'
+                elif self.main: self.logger.print(f"stopped by {exc_type.__name__}: {exc}")
+        finally:
+            if self.heartbeat is not None: self.heartbeat.stop(self.status)
+            if self.logger is not None: self.logger.close()
+            self._stack.close()
+        return False
+
+# %% ../nbs/04_runs.ipynb #10f03425
+@dataclasses.dataclass
+class SavedRun:
+    "A run's newest readable checkpoint."
+    run_dir: Path
+    "the run directory"
+    path: Path
+    "the checkpoint file it came from"
+    step: int
+    "the step it was written at"
+    config: dict
+    "the config the run had then"
+    state: dict
+    "everything it holds (models, optimisers, counters)"
+
+def load_run(run_dir, # a run directory
+            ) -> SavedRun:
+    "The newest readable checkpoint of `run_dir`, with its config and step (an unreadable newer one is reported and skipped)."
+    run_dir = Path(run_dir)
+    found = Checkpoints(run_dir).newest()
+    if found is None: raise FileNotFoundError(f"no checkpoint in {run_dir}: not a run directory, or the run has not checkpointed yet")
+    state, path = found
+    return SavedRun(run_dir, path, state['step'], state['config'], state)
