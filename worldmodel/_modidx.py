@@ -270,6 +270,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'worldmodel.runs._WandbThread.close': ('runs.html#_wandbthread.close', 'worldmodel/runs.py'),
                                  'worldmodel.runs._WandbThread.log': ('runs.html#_wandbthread.log', 'worldmodel/runs.py'),
                                  'worldmodel.runs._atomic_write': ('runs.html#_atomic_write', 'worldmodel/runs.py'),
+                                 'worldmodel.runs._serialized': ('runs.html#_serialized', 'worldmodel/runs.py'),
                                  'worldmodel.runs.bf16_supported': ('runs.html#bf16_supported', 'worldmodel/runs.py'),
                                  'worldmodel.runs.check_choices': ('runs.html#check_choices', 'worldmodel/runs.py'),
                                  'worldmodel.runs.check_resumable': ('runs.html#check_resumable', 'worldmodel/runs.py'),

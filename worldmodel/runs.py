@@ -2,7 +2,7 @@
 
 # %% ../nbs/04_runs.ipynb #63319caf
 from __future__ import annotations
-import contextlib, dataclasses, errno, fcntl, json, math, os, queue, random, signal, socket, threading, time, typing, uuid, warnings, zipfile
+import contextlib, dataclasses, errno, fcntl, io, json, math, os, queue, random, signal, socket, threading, time, typing, uuid, warnings, zipfile
 from typing import Callable
 from pathlib import Path
 import numpy as np
@@ -93,6 +93,11 @@ def _atomic_write(path:Path, write, before_replace=None):
     if before_replace is not None: before_replace()
     os.replace(tmp, path)
 
+def _serialized(state:dict) -> memoryview:
+    "`state` as `torch.save` writes it, in memory: a failed write to disk then raises the OS's own error (torch's writer hides it)."
+    buf = io.BytesIO(); torch.save(state, buf)
+    return buf.getbuffer()
+
 def write_json(path, # file to (over)write atomically
                obj, # a JSON-able object
               ):
@@ -109,7 +114,7 @@ def save_checkpoint(path, # where the checkpoint goes
                     state:dict, # tensors, numbers, strings, lists and dicts only
                    ):
     "Save `state` with `torch.save`, atomically."
-    _atomic_write(path, lambda f: torch.save(state, f))
+    _atomic_write(path, lambda f: f.write(_serialized(state)))
 
 def load_checkpoint(path, # a file written by `save_checkpoint`
                     map_location='cpu', # where tensors are loaded
@@ -146,7 +151,7 @@ class Checkpoints:
             except Exception: os.replace(self.path, self.path.with_name(self.path.name + '.unreadable')); return
             older = self.dir/f"checkpoint-{step}.pt"
             if not older.exists(): os.link(self.path, older)   # a second name for the same file: no copy
-        _atomic_write(self.path, lambda f: torch.save(state, f), keep_previous)
+        _atomic_write(self.path, lambda f: f.write(_serialized(state)), keep_previous)
         for p in self.paths()[self.keep:]: p.unlink(missing_ok=True)
 
     def newest(self, repair:bool=False, # move unreadable files aside (only the run that owns the directory)
