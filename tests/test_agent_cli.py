@@ -35,7 +35,8 @@ def test_latent_agent_on_a_pretrained_encoder(tmp_path, worldmodel):
     assert summary['rollout_bytes_per_step'] == 128 * 4 + 8 + 4 * 4   # latent_obs float32 (128) in place of 600 token bytes
     policy = torch.load(run_dir/'checkpoint.pt', weights_only=True)['policy']
     saved_encoder = torch.load(enc/'checkpoint.pt', weights_only=True)['model']
-    for k, v in saved_encoder.items():   # frozen: the agent's encoder is the pre-trained one, unchanged
-        if k.startswith('encoder.'): assert torch.equal(policy['encoder.' + k], v), k
+    for k, v in saved_encoder.items():   # frozen: the agent's encoder is the pre-trained one, unchanged (its bf16 copy where bf16 is native)
+        if k.startswith('encoder.'): assert torch.equal(policy['encoder.' + k], v.to(policy['encoder.' + k].dtype)), k
+    assert summary['encoder_step'] == 2048 and summary['encoder_checkpoint'] == str((enc/'checkpoint.pt').resolve())
     r = worldmodel('train-agent', '--no-notebook', '--run-dir', tmp_path/'nope', '--obs', 'latent', '--encoder', tmp_path/'missing', '--steps', 512, *PPO)
-    assert r.returncode == 2 and 'no world model at' in r.stderr
+    assert r.returncode == 2 and f"no checkpoint in {tmp_path/'missing'}" in r.stderr

@@ -184,7 +184,7 @@ def main(argv:list[str]|None=None) -> int:
         if args.no_notebook or int(os.environ.get('WORLD_SIZE', '1')) > 1:   # torchrun: every rank runs the loop itself
             from worldmodel.pretrain import pretrain
             try: summary = pretrain(cfg)
-            except RUN_ERRORS as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 1
+            except RUN_ERRORS as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 2 if isinstance(e, FileNotFoundError) else 1
             except KeyboardInterrupt: print("worldmodel pretrain: interrupted; the run checkpointed, the same command resumes it", file=sys.stderr); return 130
             if int(os.environ.get('RANK', '0')) == 0: print(json.dumps(summary))
             return 0
@@ -206,7 +206,7 @@ def main(argv:list[str]|None=None) -> int:
         if args.no_notebook:
             from worldmodel.ppo import train_agent
             try: print(json.dumps(train_agent(cfg)))
-            except RUN_ERRORS as e: print(f"worldmodel train-agent: {e}", file=sys.stderr); return 1
+            except RUN_ERRORS as e: print(f"worldmodel train-agent: {e}", file=sys.stderr); return 2 if isinstance(e, FileNotFoundError) else 1
             except KeyboardInterrupt: print("worldmodel train-agent: interrupted; the run checkpointed, the same command resumes it", file=sys.stderr); return 130
             return 0
         import papermill as pm
