@@ -7,7 +7,7 @@ RUN_DIR ?= runs/quickstart
 RUN_STEPS ?= 400000
 RUN_ARGS ?=
 
-.PHONY: venv run test docs readme lab clean
+.PHONY: venv run test nbtest docs readme lab clean
 
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,12 +21,16 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/worldmodel pretrain --run-dir $(RUN_DIR) --steps $(RUN_STEPS) --log-every 10 --console-every 50 $(RUN_ARGS)
 
-## test: notebooks and package in sync, notebook tests, the docs site (built, then opened in headless Chromium), integration tests
+## test: notebooks and package in sync, the notebook tests (run once, by the docs build: a failing cell fails it), the docs
+## site opened in headless Chromium, the integration and fault-injection tests
 test: venv
 	$(BIN)/python tools/check_sync.py
-	$(BIN)/nbdev_test --n_workers 1
 	$(BIN)/python tools/build_docs.py
 	$(BIN)/python -m pytest -q -rs tests
+
+## nbtest: the notebook tests alone, as nbdev runs them (`make test` runs the same cells once, while building the docs)
+nbtest: venv
+	$(BIN)/nbdev_test --n_workers 1
 
 ## docs: the docs site from the notebooks (executed, nbdev-processed, rendered by Sphinx + MyST-NB) into _docs/
 docs: venv

@@ -57,7 +57,7 @@ def myst_text(text:str, doc_host:str) -> str:
     "Markdown written for Quarto, readable by MyST: no link attributes, links between pages relative and left as HTML."
     text = LINK_ATTRS.sub(')', text)
     text = re.sub(r'^---\s*\n', '', text)   # show_doc opens with a rule that MyST would take for front matter
-    text = text.replace(doc_host.rstrip('/') + '/', '')
+    if doc_host: text = text.replace(doc_host.rstrip('/') + '/', '')   # absolute links to the site's own host become relative
     # MyST would resolve page.html#anchor as a Sphinx reference and drop it; the anchors exist in the HTML
     return PAGE_LINK.sub(_html_link, text)
 
