@@ -2,7 +2,7 @@
 
 # %% ../nbs/90_cli.ipynb #92037b68
 from __future__ import annotations
-import argparse, ast, contextlib, inspect, json, logging, os, signal, sys, textwrap
+import argparse, ast, contextlib, dataclasses, inspect, json, logging, os, signal, sys, textwrap
 from dataclasses import fields, asdict
 from pathlib import Path
 
@@ -14,8 +14,9 @@ from .ppo import PPOConfig
 from .evaluate import evaluate_run, GAME_OVERRIDES
 
 # %% auto #0
-__all__ = ['PATH_FIELDS', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args', 'config_from_args', 'experiment_notebook',
-           'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'make_parser', 'main']
+__all__ = ['PATH_FIELDS', 'RUN_ERRORS', 'PROBE_GAME_FIELDS', 'field_docs', 'count', 'add_config_args', 'config_from_args',
+           'experiment_notebook', 'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'make_parser',
+           'main']
 
 # %% ../nbs/90_cli.ipynb #d03ee6a8
 def field_docs(cls) -> dict[str, str]:
@@ -145,6 +146,8 @@ def format_status(s:dict) -> str:
 # %% ../nbs/90_cli.ipynb #981efdbc
 # what a run reports in words: a bad or mismatched config, a missing run, a locked directory, a full disk, a NaN
 RUN_ERRORS = (ValueError, FileNotFoundError, RuntimeError, OSError, FloatingPointError)
+PROBE_GAME_FIELDS = {'num_agents': 'num_agents', 'map_width': 'width', 'map_height': 'height', 'num_walls': 'num_walls',
+                     'heart_sources': 'heart_sources', 'max_episode_steps': 'max_steps'}   # option -> GameConfig field
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='worldmodel', description='World models for MettaGrid: pre-training and run tools.')
@@ -168,6 +171,12 @@ def make_parser() -> argparse.ArgumentParser:
     rp.add_argument('--run-dir', required=True, help='a pre-training run directory')
     rp.add_argument('--seed', type=int, default=HELD_OUT_SEED, help='seed of the held-out episodes (default: %(default)s)')
     rp.add_argument('--num-obs', type=int, default=4096, help='held-out observations (default: %(default)s)')
+    pr = sub.add_parser('probe', help="linear probes of what a run's frozen latent knows (adjacent heart sources, walls, next reward...), beside the raw box")
+    pr.add_argument('--run-dir', required=True, help='a pre-training run directory')
+    pr.add_argument('--num-obs', type=count, default=16384, help='observations in each of the train and test splits (default: %(default)s)')
+    pr.add_argument('--seed', type=int, default=HELD_OUT_SEED, help="seed of the training split's episodes; the test split uses seed + 1 (default: %(default)s)")
+    for name, field in PROBE_GAME_FIELDS.items():
+        pr.add_argument('--' + name.replace('_', '-'), type=int, default=None, help=f"probe on a game with this {name} (default: the heart-source task's)")
     st = sub.add_parser('status', help="a run's progress and whether it looks alive")
     st.add_argument('run_dir', help='the run directory')
     st.add_argument('--json', action='store_true', help='print the status as JSON')
@@ -233,6 +242,14 @@ def main(argv:list[str]|None=None) -> int:
         except pm.PapermillExecutionError as e:
             print(f"worldmodel report: the notebook failed in cell {e.exec_count}: {e.ename}: {e.evalue}", file=sys.stderr); return 1
         print(f"executed notebook: {out}")
+        return 0
+    if args.command == 'probe':
+        from worldmodel.probe import probe_run, format_probe_table, TASK_GAME
+        game = dataclasses.replace(TASK_GAME, **{field: getattr(args, name) for name, field in PROBE_GAME_FIELDS.items() if getattr(args, name) is not None})
+        try: result = probe_run(args.run_dir, num_obs=args.num_obs, seed=args.seed, game=game)
+        except (FileNotFoundError, ValueError) as e: print(f"worldmodel probe: {e}", file=sys.stderr); return 2
+        print(f"{args.run_dir} (step {result['step']:,}, objective {result['objective']}) on {result['game']}, "
+              f"{result['num_train']:,} train / {result['num_test']:,} test observations:\n" + format_probe_table(result))
         return 0
     if args.command == 'status':
         try: s = run_status(args.run_dir, stall_seconds=args.stall_seconds)
