@@ -9,18 +9,20 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm import tqdm
 
 from .tokens import token_metrics
-from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED
+from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED, env_interface
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
+from .dynamics import SequenceBuffer, DynamicsHeads, predictive_loss
 from .runs import crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, check_choices
 
 # %% auto #0
 __all__ = ['LR_SCHEDULES', 'EVAL_SEED_OFFSET', 'EVAL_KEYS', 'PretrainConfig', 'learning_rate', 'ShuffleBuffer', 'make_optimizer',
-           'make_train_step', 'distributed_context', 'pretrain', 'load_model', 'held_out_loss_bytes', 'plot_loss',
-           'plot_reconstructions']
+           'make_train_step', 'distributed_context', 'make_predictive_step', 'pretrain', 'load_model',
+           'held_out_loss_bytes', 'plot_loss', 'plot_reconstructions']
 
 # %% ../nbs/05_pretrain.ipynb #0f833cbd
 LR_SCHEDULES = ('constant', 'cosine')
@@ -50,6 +52,14 @@ class PretrainConfig:
     "what the network reads and reconstructs: 'slots' (chosen by measurement), 'slot-classes', 'balanced-classes' (rare classes weighted up), 'raw-mse' (the reference), 'unit-mse' or 'padding-aware'"
     class_balance: float = 0.5
     "'balanced-classes' only: each class weighs frequency ** -class_balance (0: unweighted, 1: every class equal in total)"
+    horizon: int = 0
+    "steps the latent dynamics is rolled over from each window's first latent (0: the seed's reconstruction-only model; see `11_dynamics`)"
+    dynamics_weight: float = 1.0
+    "weight of the latent prediction loss (horizon > 0)"
+    reward_weight: float = 1.0
+    "weight of the reward prediction loss (horizon > 0): what makes the latent keep what the reward depends on"
+    continue_weight: float = 0.1
+    "weight of the episode-continues loss (horizon > 0)"
     num_agents: int = 24
     "agents per environment"
     map_width: int = 25
@@ -115,6 +125,10 @@ class PretrainConfig:
         if not (isinstance(self.lr, (int, float)) and 0 < self.lr < 1):
             raise ValueError(f"PretrainConfig.lr must be a number in (0, 1), got {self.lr!r}")
         check_choices(self)
+        if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 0:
+            raise ValueError(f"PretrainConfig.horizon must be a non-negative integer, got {self.horizon!r}")
+        for name in ('dynamics_weight', 'reward_weight', 'continue_weight'):
+            if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0: raise ValueError(f"PretrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
         if isinstance(self.lr_warmup, bool) or not isinstance(self.lr_warmup, (int, np.integer)) or self.lr_warmup < 0:
             raise ValueError(f"PretrainConfig.lr_warmup must be a non-negative integer, got {self.lr_warmup!r}")
         if isinstance(self.class_balance, bool) or not isinstance(self.class_balance, (int, float)) or not 0 <= self.class_balance <= 1:
@@ -134,6 +148,11 @@ class PretrainConfig:
         "The env's game config."
         return GameConfig(num_agents=self.num_agents, width=self.map_width, height=self.map_height,
                           num_walls=self.num_walls, heart_sources=self.heart_sources, max_steps=self.max_episode_steps, seed=self.seed)
+
+    @property
+    def loss_weights(self) -> dict[str, float]:
+        "The weight of each part of the predictive loss (`dynamics.LOSS_PARTS`)."
+        return {'reconstruction': 1.0, 'dynamics': self.dynamics_weight, 'reward': self.reward_weight, 'continue': self.continue_weight}
 
     @property
     def updates(self) -> int:
@@ -261,6 +280,22 @@ def _build_model(cfg:PretrainConfig, saved:dict|None, sample, world:int) -> Worl
             for w, w0 in zip(weights, _from_rank0([w.clone() for w in weights])): w.copy_(w0)
     return model
 
+def make_predictive_step(model:WorldModel, heads:DynamicsHeads, opt:torch.optim.Optimizer, device:torch.device,
+                         weights:dict[str, float], # a weight per part of `dynamics.predictive_loss`
+                         bf16:bool=False):
+    "A function `windows (SequenceBuffer.sample, on device) -> loss` that takes one Adam step; `.parts()` gives the last step's parts."
+    last = {}
+    def train_step(batch):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss, parts = predictive_loss(model, heads, batch, weights)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        last.update(parts)
+        return loss.detach()
+    train_step.parts = lambda: {k: v.item() for k, v in last.items()}
+    return train_step
+
 def pretrain(cfg:PretrainConfig, # the job
              progress:bool=True, # show a tqdm progress bar
             ) -> dict:
@@ -268,6 +303,7 @@ def pretrain(cfg:PretrainConfig, # the job
     rank, world = distributed_context()
     main = rank == 0   # only rank 0 writes: lock, logs, heartbeat, checkpoints, evaluation
     if cfg.batch_size < world: raise ValueError(f"PretrainConfig.batch_size ({cfg.batch_size}) must be at least the number of processes ({world})")
+    if cfg.horizon and world > 1: raise ValueError("PretrainConfig.horizon > 0 (the predictive model) runs in one process for now, not under torchrun")
     with Run(cfg, job='pretrain', counter='pretrain/steps', main=main, extra_config={'world_size': world}) as run:
         if run.done: return run.done   # finished already at this target
         # ---- set-up
@@ -279,17 +315,24 @@ def pretrain(cfg:PretrainConfig, # the job
         env_seed = int(np.random.SeedSequence([cfg.seed, run.step, rank]).generate_state(1)[0])
         collector = (ParallelCollector if cfg.parallel_collection else ObservationCollector)(cfg.game, num_envs=cfg.num_envs, seed=env_seed)
         sample_rng = np.random.default_rng([cfg.seed, rank])
-        buffer = ShuffleBuffer(collector, cfg.buffer_size, sample_rng, device=device, reuse=cfg.reuse)
+        if cfg.horizon:   # the predictive model learns from windows of play; the seed's from single observations
+            buffer = SequenceBuffer(cfg.game, cfg.num_envs, capacity=max(cfg.buffer_size // (cfg.num_envs * cfg.num_agents), cfg.horizon + 2),
+                                    horizon=cfg.horizon, rng=sample_rng, seed=env_seed, reuse=cfg.reuse)
+        else: buffer = ShuffleBuffer(collector, cfg.buffer_size, sample_rng, device=device, reuse=cfg.reuse)
         model = _build_model(cfg, run.saved, lambda: buffer.snapshot() if cfg.buffer_size else collector.collect(16384), world).to(device)
-        opt = make_optimizer(model, cfg.lr)
+        heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n).to(device) if cfg.horizon else None
+        if heads is not None and run.saved is not None: heads.load_state_dict(run.saved['dynamics'])
+        opt = make_optimizer(nn.ModuleList([model, *([heads] if heads is not None else [])]), cfg.lr)
         first_loss_bytes = last_loss_bytes = None
+        env_steps_before = run.saved.get('env_steps', 0) if run.saved is not None else 0   # agent steps the predictive model has seen
         if run.saved is not None:
             opt.load_state_dict(run.saved['optimizer'])
             first_loss_bytes, last_loss_bytes = run.saved['first_loss_bytes'], run.saved.get('last_loss_bytes')
             if main: set_rng_state(run.saved['rng'], sample_rng)
             else: sample_rng = buffer.rng = np.random.default_rng([cfg.seed, rank, run.step])
         bf16 = cfg.bf16 and bf16_supported(device)   # emulated bf16 is slower than fp32: only where it is native
-        train_step = make_train_step(model, opt, device, bf16=bf16, compile=cfg.compile, distributed=world > 1)
+        train_step = (make_train_step(model, opt, device, bf16=bf16, compile=cfg.compile, distributed=world > 1) if heads is None else
+                      make_predictive_step(model, heads, opt, device, cfg.loss_weights, bf16=bf16))
         eval_batch = None
         if main and cfg.eval_obs:
             with ObservationCollector(cfg.game, num_envs=2, seed=cfg.seed + EVAL_SEED_OFFSET) as c:   # seeds training never draws
@@ -307,7 +350,9 @@ def pretrain(cfg:PretrainConfig, # the job
             run.print(f"step {step:>13,} | eval: " + ' | '.join(f"{k} {m[k]:.4f}" for k in EVAL_KEYS))
 
         run.start(lambda: {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'first_loss_bytes': first_loss_bytes,
-                           'last_loss_bytes': last_loss_bytes, 'rng': rng_state(sample_rng)},
+                           'last_loss_bytes': last_loss_bytes, 'rng': rng_state(sample_rng),
+                           'dynamics': heads.state_dict() if heads is not None else None,
+                           'env_steps': env_steps_before + (buffer.env_steps if heads is not None else 0)},
                   f"starting {cfg.run_dir}: {cfg.steps:,} observations, batch {cfg.batch_size}, device {device}, bf16={bf16}, "
                   f"compile={cfg.compile}, parallel collection={cfg.parallel_collection}, objective={cfg.objective}, processes={world}")
         step, update = run.step, run.update
@@ -320,13 +365,15 @@ def pretrain(cfg:PretrainConfig, # the job
             while step < cfg.steps:
                 n = min(cfg.batch_size, cfg.steps - step)            # the global batch; the last one is cut to fit
                 n_local = n // world + (rank < n % world)            # this rank's share of it
-                obs = buffer.sample(n_local)
+                batch = buffer.sample(n_local)
+                if heads is not None: batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                obs = batch if heads is None else batch['obs'][:, 0]   # the observations reconstructed
                 if first_loss_bytes is None:   # the untrained model's loss: where the curve starts
                     first_loss_bytes = last_loss_bytes = model.byte_mse(obs).item()
                     run.log({'pretrain/loss_bytes': first_loss_bytes, 'pretrain/steps': 0, 'pretrain/updates': 0})
                 if scheduled:
                     for group in opt.param_groups: group['lr'] = learning_rate(cfg, step)
-                loss = train_step(obs)
+                loss = train_step(batch)
                 prev_update = update
                 step, update = step + n, update + 1
                 window_loss += loss; window_updates += 1
@@ -345,6 +392,9 @@ def pretrain(cfg:PretrainConfig, # the job
                     metrics = {'pretrain/loss': mean_loss, 'pretrain/loss_bytes': last_loss_bytes, 'pretrain/steps': step,
                                'pretrain/updates': update, 'pretrain/lr': opt.param_groups[0]['lr'],
                                'perf/samples_per_s': (step - window_steps) / max(now - window_time, 1e-9)}
+                    if heads is not None:
+                        metrics.update({f'pretrain/{k}_loss': v for k, v in train_step.parts().items()})
+                        metrics['pretrain/env_steps'] = env_steps_before + buffer.env_steps
                     if log_now: run.log(metrics)
                     if console_now:
                         run.print(f"step {step:>13,}/{cfg.steps:,} | update {update:>8,} | loss {mean_loss:.5f} | "
@@ -357,8 +407,10 @@ def pretrain(cfg:PretrainConfig, # the job
             if main and run.resumed_from < cfg.steps: evaluate()
         finally:
             bar.close(); collector.close()
+            if heads is not None: buffer.close()
         summary = run.finish(samples_per_s=(step - run.resumed_from) / max(run.elapsed, 1e-9), first_loss_bytes=first_loss_bytes,
-                             final_loss_bytes=last_loss_bytes, device=str(device), bf16=bf16, compile=cfg.compile, world_size=world)
+                             final_loss_bytes=last_loss_bytes, device=str(device), bf16=bf16, compile=cfg.compile, world_size=world,
+                             env_steps=env_steps_before + buffer.env_steps if heads is not None else None)
         run.print(f"finished at step {step:,}: loss_bytes {first_loss_bytes:.1f} -> {last_loss_bytes:.1f} in {summary['wall_s']:.0f} s")
         return summary
 
