@@ -46,6 +46,7 @@ QUARTO_TAGS = {('echo', 'false'): 'remove-input', ('output', 'false'): 'remove-o
 SOURCE_TAGS = {'remove_input': 'remove-input', 'remove_output': 'remove-output', 'remove_cell': 'remove-cell'}
 LINK_ATTRS = re.compile(r'\)\{[^}\n]*\}')   # pandoc attributes after a link, `[source](url){target="_blank" ...}`
 
+SOURCE_LINK = re.compile(r'\[source\]\((?!https?://)[^)\n]*\)\n*')   # a relative `[source](/blob/main/...)`: no git_url to point at
 PAGE_LINK = re.compile(r'\[([^\]\n]+)\]\(([\w-]+\.html(?:#[^)\s]*)?)\)')   # [`name`](page.html#anchor), nbdev's links to the API
 
 def _html_link(m) -> str:
@@ -58,6 +59,7 @@ def myst_text(text:str, doc_host:str) -> str:
     text = LINK_ATTRS.sub(')', text)
     text = re.sub(r'^---\s*\n', '', text)   # show_doc opens with a rule that MyST would take for front matter
     if doc_host: text = text.replace(doc_host.rstrip('/') + '/', '')   # absolute links to the site's own host become relative
+    text = SOURCE_LINK.sub('', text)   # show_doc's link to the source on a git host, when settings.ini names none
     # MyST would resolve page.html#anchor as a Sphinx reference and drop it; the anchors exist in the HTML
     return PAGE_LINK.sub(_html_link, text)
 
