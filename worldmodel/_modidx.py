@@ -181,6 +181,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.ppo.RewardScaler.load_state_dict': ( 'ppo.html#rewardscaler.load_state_dict',
                                                                                  'worldmodel/ppo.py'),
                                 'worldmodel.ppo.RewardScaler.state_dict': ('ppo.html#rewardscaler.state_dict', 'worldmodel/ppo.py'),
+                                'worldmodel.ppo.agent_actor': ('ppo.html#agent_actor', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.episode_returns': ('ppo.html#episode_returns', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.final_return': ('ppo.html#final_return', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.gae': ('ppo.html#gae', 'worldmodel/ppo.py'),

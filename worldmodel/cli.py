@@ -68,7 +68,7 @@ def experiment_notebook(name:str) -> Path:
     raise FileNotFoundError(f"experiment notebook {name}.ipynb not found in {' or '.join(map(str, roots))} (set WORLDMODEL_EXPERIMENTS to the experiments/ folder)")
 
 # %% ../nbs/90_cli.ipynb #49d2a293
-PATH_FIELDS = ('run_dir', 'encoder')   # config fields that name files: resolved before the kernel's working directory applies
+PATH_FIELDS = ('run_dir', 'encoder', 'data_policy')   # config fields that name files: resolved before the kernel's working directory applies
 
 class NotebookStopped(RuntimeError):
     "The experiment notebook did not finish: its kernel died, or a signal interrupted the run (it checkpointed)."

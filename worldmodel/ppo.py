@@ -17,7 +17,7 @@ from .runs import (pick_device, bf16_supported, CoreShare, rng_state, set_rng_st
                              check_choices)
 
 # %% auto #0
-__all__ = ['PPOConfig', 'make_policy', 'gae', 'RewardScaler', 'train_agent', 'episode_returns', 'smoothed_curve',
+__all__ = ['PPOConfig', 'make_policy', 'gae', 'RewardScaler', 'train_agent', 'agent_actor', 'episode_returns', 'smoothed_curve',
            'learning_curves', 'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return',
            'step_cost']
 
@@ -343,6 +343,29 @@ def train_agent(cfg:PPOConfig, # the job
                              final_return=returns_seen[-1] if returns_seen else None, rollout_bytes_per_step=buf.nbytes / cfg.steps_per_rollout, **used)
         run.print(f"finished at agent step {step:,} in {summary['wall_s']:.0f} s")
         return summary
+
+# %% ../nbs/09_ppo.ipynb #c582a209
+def agent_actor(run_dir, # a `train_agent` run directory
+                game:GameConfig|None=None, # the game it will play (checked against the one it was trained on)
+                seed:int=0, # seeds its action sampling
+               ):
+    "A trained agent as a data policy: `(obs (N, 200, 3) uint8, starts (N,) bool) -> actions (N,)`, sampled, its LSTM state kept per row."
+    saved = load_run(run_dir)
+    cfg = PPOConfig.from_dict(saved.config)
+    if game is not None and (game.num_agents, game.width, game.height, game.heart_sources) != (cfg.game.num_agents, cfg.game.width, cfg.game.height, cfg.game.heart_sources):
+        raise ValueError(f"the agent of {run_dir} was trained on {cfg.game}, not on {game}")
+    policy = make_policy(cfg).eval()
+    policy.load_state_dict(saved.state['policy'])
+    gen, state = torch.Generator().manual_seed(seed), None
+    @torch.no_grad()
+    def act(obs, starts):
+        nonlocal state
+        if state is None or state[0].shape[1] != len(obs): state = policy.initial_state(len(obs))
+        feats = policy.encoder(torch.from_numpy(np.ascontiguousarray(obs)))
+        logits, _, state = policy(feats[None], state, torch.from_numpy(np.asarray(starts, np.float32))[None])
+        return torch.multinomial(torch.softmax(logits[0], -1), 1, generator=gen).squeeze(1).numpy()
+    act.steps, act.run_dir = saved.step, str(run_dir)
+    return act
 
 # %% ../nbs/09_ppo.ipynb #894633e8
 def episode_returns(run_dir) -> tuple[np.ndarray, np.ndarray]:

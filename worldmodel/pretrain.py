@@ -60,6 +60,8 @@ class PretrainConfig:
     "weight of the reward prediction loss (horizon > 0): what makes the latent keep what the reward depends on"
     continue_weight: float = 0.1
     "weight of the episode-continues loss (horizon > 0)"
+    data_policy: str = ''
+    "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '': uniformly random actions"
     num_agents: int = 24
     "agents per environment"
     map_width: int = 25
@@ -125,6 +127,7 @@ class PretrainConfig:
         if not (isinstance(self.lr, (int, float)) and 0 < self.lr < 1):
             raise ValueError(f"PretrainConfig.lr must be a number in (0, 1), got {self.lr!r}")
         check_choices(self)
+        if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
         if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 0:
             raise ValueError(f"PretrainConfig.horizon must be a non-negative integer, got {self.horizon!r}")
         for name in ('dynamics_weight', 'reward_weight', 'continue_weight'):
@@ -316,8 +319,10 @@ def pretrain(cfg:PretrainConfig, # the job
         collector = (ParallelCollector if cfg.parallel_collection else ObservationCollector)(cfg.game, num_envs=cfg.num_envs, seed=env_seed)
         sample_rng = np.random.default_rng([cfg.seed, rank])
         if cfg.horizon:   # the predictive model learns from windows of play; the seed's from single observations
+            from worldmodel.ppo import agent_actor   # (ppo imports this module)
+            policy = agent_actor(cfg.data_policy, game=cfg.game, seed=env_seed) if cfg.data_policy else None
             buffer = SequenceBuffer(cfg.game, cfg.num_envs, capacity=max(cfg.buffer_size // (cfg.num_envs * cfg.num_agents), cfg.horizon + 2),
-                                    horizon=cfg.horizon, rng=sample_rng, seed=env_seed, reuse=cfg.reuse)
+                                    horizon=cfg.horizon, rng=sample_rng, seed=env_seed, reuse=cfg.reuse, policy=policy)
         else: buffer = ShuffleBuffer(collector, cfg.buffer_size, sample_rng, device=device, reuse=cfg.reuse)
         model = _build_model(cfg, run.saved, lambda: buffer.snapshot() if cfg.buffer_size else collector.collect(16384), world).to(device)
         heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n).to(device) if cfg.horizon else None
