@@ -47,6 +47,7 @@ SOURCE_TAGS = {'remove_input': 'remove-input', 'remove_output': 'remove-output',
 LINK_ATTRS = re.compile(r'\)\{[^}\n]*\}')   # pandoc attributes after a link, `[source](url){target="_blank" ...}`
 
 SOURCE_LINK = re.compile(r'\[source\]\((?!https?://)[^)\n]*\)\n*')   # a relative `[source](/blob/main/...)`: no git_url to point at
+ROOT_PAGE_LINK = re.compile(r'\]\(/([\w-]+\.html)')
 PAGE_LINK = re.compile(r'\[([^\]\n]+)\]\(([\w-]+\.html(?:#[^)\s]*)?)\)')   # [`name`](page.html#anchor), nbdev's links to the API
 
 def _html_link(m) -> str:
@@ -60,6 +61,7 @@ def myst_text(text:str, doc_host:str) -> str:
     text = re.sub(r'^---\s*\n', '', text)   # show_doc opens with a rule that MyST would take for front matter
     if doc_host: text = text.replace(doc_host.rstrip('/') + '/', '')   # absolute links to the site's own host become relative
     text = SOURCE_LINK.sub('', text)   # show_doc's link to the source on a git host, when settings.ini names none
+    text = ROOT_PAGE_LINK.sub(r'](\1', text)   # with no doc_host nbdev links pages from the root, `/page.html`: make them relative
     # MyST would resolve page.html#anchor as a Sphinx reference and drop it; the anchors exist in the HTML
     return PAGE_LINK.sub(_html_link, text)
 

@@ -24,10 +24,12 @@ class SequenceBuffer:
                  seed:int=0, # seeds the maps
                  policy=None, # (obs, starts) -> actions; None: uniformly random
                  reuse:int=1, # windows drawn per fresh agent step, on average
+                 random_share:float=0.0, # with a policy: each agent's action is uniformly random with this probability, each step
                 ):
         if horizon < 1 or capacity < horizon + 2: raise ValueError(f"need horizon >= 1 and capacity >= horizon + 2, got horizon={horizon}, capacity={capacity}")
         self.env = VecEnv(game, num_envs, seed=seed, stagger=True)
-        self.rng, self.policy, self.horizon, self.capacity, self.reuse = rng, policy, horizon, capacity, reuse
+        if not 0 <= random_share <= 1: raise ValueError(f"random_share must be in [0, 1], got {random_share!r}")
+        self.rng, self.policy, self.horizon, self.capacity, self.reuse, self.random_share = rng, policy, horizon, capacity, reuse, random_share
         rows = self.env.num_rows
         self.obs = np.empty((capacity, rows, *self.env.observe().shape[1:]), np.uint8)
         self.actions = np.zeros((capacity, rows), np.int64)
@@ -41,8 +43,9 @@ class SequenceBuffer:
         "Play `steps` env steps into the ring."
         for _ in range(steps):
             obs = self.env.observe()
-            a = (self.rng.integers(0, self.env.num_actions, self.env.num_rows) if self.policy is None else
-                 np.asarray(self.policy(obs, self.starts), dtype=np.int64))
+            a = self.rng.integers(0, self.env.num_actions, self.env.num_rows)
+            if self.policy is not None:   # the policy acts (and keeps its memory) for every agent; a random share is overruled
+                a = np.where(self.rng.random(self.env.num_rows) < self.random_share, a, np.asarray(self.policy(obs, self.starts), dtype=np.int64))
             self.obs[self.pos] = obs
             r, d = self.env.step(a)
             self.actions[self.pos], self.rewards[self.pos], self.dones[self.pos] = a, r, d

@@ -62,6 +62,8 @@ class PretrainConfig:
     "weight of the episode-continues loss (horizon > 0)"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '': uniformly random actions"
+    random_share: float = 0.0
+    "with a data_policy: each agent's action is uniformly random with this probability, each step (a mix of its play and exploration)"
     num_agents: int = 24
     "agents per environment"
     map_width: int = 25
@@ -127,6 +129,7 @@ class PretrainConfig:
         if not (isinstance(self.lr, (int, float)) and 0 < self.lr < 1):
             raise ValueError(f"PretrainConfig.lr must be a number in (0, 1), got {self.lr!r}")
         check_choices(self)
+        if not (isinstance(self.random_share, (int, float)) and 0 <= self.random_share <= 1): raise ValueError(f"PretrainConfig.random_share must be in [0, 1], got {self.random_share!r}")
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
         if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 0:
             raise ValueError(f"PretrainConfig.horizon must be a non-negative integer, got {self.horizon!r}")
@@ -322,7 +325,7 @@ def pretrain(cfg:PretrainConfig, # the job
             from worldmodel.ppo import agent_actor   # (ppo imports this module)
             policy = agent_actor(cfg.data_policy, game=cfg.game, seed=env_seed) if cfg.data_policy else None
             buffer = SequenceBuffer(cfg.game, cfg.num_envs, capacity=max(cfg.buffer_size // (cfg.num_envs * cfg.num_agents), cfg.horizon + 2),
-                                    horizon=cfg.horizon, rng=sample_rng, seed=env_seed, reuse=cfg.reuse, policy=policy)
+                                    horizon=cfg.horizon, rng=sample_rng, seed=env_seed, reuse=cfg.reuse, policy=policy, random_share=cfg.random_share)
         else: buffer = ShuffleBuffer(collector, cfg.buffer_size, sample_rng, device=device, reuse=cfg.reuse)
         model = _build_model(cfg, run.saved, lambda: buffer.snapshot() if cfg.buffer_size else collector.collect(16384), world).to(device)
         heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n).to(device) if cfg.horizon else None
