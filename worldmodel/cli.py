@@ -2,7 +2,7 @@
 
 # %% ../nbs/90_cli.ipynb #92037b68
 from __future__ import annotations
-import argparse, ast, contextlib, dataclasses, inspect, json, logging, os, signal, sys, textwrap
+import argparse, ast, contextlib, inspect, json, logging, os, signal, sys, textwrap
 from dataclasses import fields, asdict
 from pathlib import Path
 
@@ -14,9 +14,9 @@ from .ppo import PPOConfig
 from .evaluate import evaluate_run, GAME_OVERRIDES
 
 # %% auto #0
-__all__ = ['PATH_FIELDS', 'RUN_ERRORS', 'PROBE_GAME_FIELDS', 'field_docs', 'count', 'add_config_args', 'config_from_args',
-           'experiment_notebook', 'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'make_parser',
-           'main']
+__all__ = ['PATH_FIELDS', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args', 'config_from_args', 'experiment_notebook',
+           'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'add_game_overrides', 'game_overrides',
+           'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #d03ee6a8
 def field_docs(cls) -> dict[str, str]:
@@ -146,8 +146,14 @@ def format_status(s:dict) -> str:
 # %% ../nbs/90_cli.ipynb #981efdbc
 # what a run reports in words: a bad or mismatched config, a missing run, a locked directory, a full disk, a NaN
 RUN_ERRORS = (ValueError, FileNotFoundError, RuntimeError, OSError, FloatingPointError)
-PROBE_GAME_FIELDS = {'num_agents': 'num_agents', 'map_width': 'width', 'map_height': 'height', 'num_walls': 'num_walls',
-                     'heart_sources': 'heart_sources', 'max_episode_steps': 'max_steps'}   # option -> GameConfig field
+def add_game_overrides(parser:argparse.ArgumentParser, default:str):
+    "`--num-agents`, `--map-width`, ...: a game that differs from `default` in the fields given."
+    for name in GAME_OVERRIDES:
+        parser.add_argument('--' + name.replace('_', '-'), type=int, default=None, help=f"a game with this {name} (default: {default})")
+
+def game_overrides(args) -> dict:
+    "The game fields given on the command line."
+    return {k: getattr(args, k) for k in GAME_OVERRIDES if getattr(args, k) is not None}
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='worldmodel', description='World models for MettaGrid: pre-training and run tools.')
@@ -165,8 +171,7 @@ def make_parser() -> argparse.ArgumentParser:
     ev.add_argument('--run-dir', required=True, help='a pre-training run directory')
     ev.add_argument('--seed', type=int, default=HELD_OUT_SEED, help='seed of the held-out episodes (default: %(default)s)')
     ev.add_argument('--num-obs', type=int, default=8192, help='observations to evaluate on (default: %(default)s)')
-    for name in GAME_OVERRIDES:
-        ev.add_argument('--' + name.replace('_', '-'), type=int, default=None, help=f"evaluate on a game with this {name} (default: the run's)")
+    add_game_overrides(ev, "the run's")
     rp = sub.add_parser('report', help="figures and held-out metrics of a run (papermill runs experiments/report.ipynb into --run-dir)")
     rp.add_argument('--run-dir', required=True, help='a pre-training run directory')
     rp.add_argument('--seed', type=int, default=HELD_OUT_SEED, help='seed of the held-out episodes (default: %(default)s)')
@@ -175,8 +180,7 @@ def make_parser() -> argparse.ArgumentParser:
     pr.add_argument('--run-dir', required=True, help='a pre-training run directory')
     pr.add_argument('--num-obs', type=count, default=16384, help='observations in each of the train and test splits (default: %(default)s)')
     pr.add_argument('--seed', type=int, default=HELD_OUT_SEED, help="seed of the training split's episodes; the test split uses seed + 1 (default: %(default)s)")
-    for name, field in PROBE_GAME_FIELDS.items():
-        pr.add_argument('--' + name.replace('_', '-'), type=int, default=None, help=f"probe on a game with this {name} (default: the heart-source task's)")
+    add_game_overrides(pr, "the heart-source task's")
     st = sub.add_parser('status', help="a run's progress and whether it looks alive")
     st.add_argument('run_dir', help='the run directory')
     st.add_argument('--json', action='store_true', help='print the status as JSON')
@@ -228,7 +232,7 @@ def main(argv:list[str]|None=None) -> int:
         print(f"executed notebook: {out}")
         return 0
     if args.command == 'evaluate':
-        try: result = evaluate_run(args.run_dir, seed=args.seed, n=args.num_obs, **{k: getattr(args, k) for k in GAME_OVERRIDES})
+        try: result = evaluate_run(args.run_dir, seed=args.seed, n=args.num_obs, **game_overrides(args))
         except (FileNotFoundError, ValueError) as e: print(f"worldmodel evaluate: {e}", file=sys.stderr); return 2
         print(' '.join(f"{k} {result[k]:.4f}" for k in ('token_exact', 'token_recall', 'obs_exact', 'location_acc', 'feature_acc', 'value_acc',
                                                          'padding_recall', 'padding_precision')) + f" mse_bytes {result['mse_bytes']:.1f}")
@@ -244,8 +248,8 @@ def main(argv:list[str]|None=None) -> int:
         print(f"executed notebook: {out}")
         return 0
     if args.command == 'probe':
-        from worldmodel.probe import probe_run, format_probe_table, TASK_GAME
-        game = dataclasses.replace(TASK_GAME, **{field: getattr(args, name) for name, field in PROBE_GAME_FIELDS.items() if getattr(args, name) is not None})
+        from worldmodel.probe import probe_run, format_probe_table
+        game = PPOConfig(**game_overrides(args)).game   # the agent's defaults are the task
         try: result = probe_run(args.run_dir, num_obs=args.num_obs, seed=args.seed, game=game)
         except (FileNotFoundError, ValueError) as e: print(f"worldmodel probe: {e}", file=sys.stderr); return 2
         print(f"{args.run_dir} (step {result['step']:,}, objective {result['objective']}) on {result['game']}, "

@@ -4,14 +4,13 @@
 from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
-import json
 import torch
 
 from .tokens import token_metrics, token_keys, padding_mask
 from .env import GameConfig, ObservationCollector, feature_table, HELD_OUT_SEED
 from .model import WorldModel
 from .pretrain import PretrainConfig, load_model
-from .runs import load_run, write_json
+from .runs import load_run, replace_record
 import numpy as np
 
 # %% auto #0
@@ -80,8 +79,5 @@ def evaluate_run(run_dir, # a pre-training run directory
     result = {**evaluate_model(model, cfg.game, n=n, seed=seed, breakdown=breakdown), 'run_dir': str(run_dir), 'step': saved.step,
               'trained_game': asdict(PretrainConfig.from_dict(saved.config).game)}
     result['held_out_game'] = result['game'] != result['trained_game']
-    path = run_dir/'evaluation.json'
-    records = json.loads(path.read_text()) if path.exists() else []
-    records = [r for r in records if (r['game'], r['seed'], r['step']) != (result['game'], seed, result['step'])] + [result]
-    write_json(path, records)
+    replace_record(run_dir/'evaluation.json', result)
     return result

@@ -2,7 +2,7 @@
 
 # %% ../nbs/09_ppo.ipynb #76792487
 from __future__ import annotations
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, fields
 from typing import ClassVar
 import time, warnings
 from pathlib import Path
@@ -151,7 +151,9 @@ class PPOConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 # %% ../nbs/09_ppo.ipynb #c619e748
-def make_policy(cfg:PPOConfig, device='cpu') -> AgentPolicy:
+def make_policy(cfg:PPOConfig, device='cpu',
+                encoder_run=None, # `load_run(cfg.encoder)` when the caller has read it already (obs='latent')
+               ) -> AgentPolicy:
     "The agent's policy: the config's observation pipeline in front of its core."
     game = cfg.game
     num_actions = env_interface(game).action_space.n
@@ -160,10 +162,11 @@ def make_policy(cfg:PPOConfig, device='cpu') -> AgentPolicy:
         encoder = BoxCNN(ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_), channels=cfg.conv_channels)
     else:
         from worldmodel.pretrain import load_model, PretrainConfig
-        trained = PretrainConfig.from_dict(load_run(cfg.encoder).config).game
+        encoder_run = encoder_run or load_run(cfg.encoder)   # one read of the encoder's checkpoint
+        trained = PretrainConfig.from_dict(encoder_run.config).game
         if (trained.num_agents, trained.heart_sources, trained.width, trained.height) != (game.num_agents, game.heart_sources, game.width, game.height):
             warnings.warn(f"the encoder was pre-trained on another game ({trained}) than the agent plays ({game})")
-        world_model = load_model(cfg.encoder)
+        world_model = load_model(encoder_run)
         encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder, bf16=cfg.bf16 and bf16_supported(pick_device(device)))
     return AgentPolicy(encoder, num_actions, core=cfg.core, hidden=cfg.hidden, head_hidden=cfg.head_hidden).to(device)
 
@@ -224,7 +227,7 @@ def train_agent(cfg:PPOConfig, # the job
         device = pick_device(cfg.device)
         cores = CoreShare()   # num_threads=0: the cores other processes leave free, asked again every update
         torch.manual_seed(cfg.seed)
-        policy = make_policy(cfg, device)
+        policy = make_policy(cfg, device, encoder_run=encoder)
         params = [p for p in policy.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
         scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None

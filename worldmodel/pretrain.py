@@ -2,9 +2,9 @@
 
 # %% ../nbs/05_pretrain.ipynb #0568541f
 from __future__ import annotations
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, fields
 from typing import ClassVar
-import contextlib, math, os, time, warnings
+import math, os, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_S
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
 from .dynamics import SequenceBuffer, DynamicsHeads, predictive_loss
-from .runs import crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, check_choices
+from .runs import crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, SavedRun, check_choices
 
 # %% auto #0
 __all__ = ['LR_SCHEDULES', 'EVAL_SEED_OFFSET', 'EVAL_KEYS', 'PretrainConfig', 'learning_rate', 'ShuffleBuffer', 'make_optimizer',
@@ -423,11 +423,11 @@ def pretrain(cfg:PretrainConfig, # the job
         return summary
 
 # %% ../nbs/05_pretrain.ipynb #581f74c5
-def load_model(run_dir, # a pre-training run directory
+def load_model(run_dir, # a pre-training run directory, or its `load_run` (read once by a caller that needs more of it)
                device='cpu', # where to put the model
               ) -> WorldModel:
     "The world model of a run's newest readable checkpoint, in eval mode with gradients off."
-    saved = load_run(run_dir)
+    saved = run_dir if isinstance(run_dir, SavedRun) else load_run(run_dir)
     model = WorldModel.from_state_dict(saved.state['model'], latent_dim=saved.config['latent_dim'], objective=saved.config['objective'])
     return model.to(device).eval().requires_grad_(False)
 

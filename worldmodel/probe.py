@@ -2,14 +2,13 @@
 
 # %% ../nbs/10_probe.ipynb #20c4b138
 from __future__ import annotations
-import json
 from pathlib import Path
 import numpy as np
 import torch
 
 from .env import GameConfig, env_interface, feature_table, HELD_OUT_SEED
 from .agent import TASK, VecEnv, ObsBox, game_features
-from .runs import write_json, load_run
+from .runs import replace_record, load_run
 
 # %% auto #0
 __all__ = ['TASK_GAME', 'DIRECTIONS', 'PROBES', 'collect_transitions', 'probe_labels', 'roc_auc', 'fit_logistic', 'linear_probe',
@@ -179,7 +178,5 @@ def probe_run(run_dir, # a pre-training run directory
     result = {**probe_table(game, {'raw box': raw_box_features(game), 'latent': latent_features(model)}, train, test),
               'run_dir': str(run_dir), 'step': saved.step, 'objective': saved.config.get('objective'), 'seed': seed,
               'game': {k: getattr(game, k) for k in ('num_agents', 'width', 'height', 'num_walls', 'heart_sources', 'max_steps')}}
-    path = run_dir/'probes.json'
-    records = [r for r in (json.loads(path.read_text()) if path.exists() else []) if (r['game'], r['seed'], r['step']) != (result['game'], seed, result['step'])]
-    write_json(path, records + [result])
+    replace_record(run_dir/'probes.json', result)
     return result

@@ -2,7 +2,7 @@
 
 # %% ../nbs/04_runs.ipynb #63319caf
 from __future__ import annotations
-import contextlib, dataclasses, errno, fcntl, io, json, math, os, queue, random, signal, socket, threading, time, typing, uuid, warnings, zipfile
+import contextlib, dataclasses, errno, fcntl, io, json, math, os, queue, random, signal, socket, threading, time, uuid, warnings, zipfile
 from typing import Callable
 from pathlib import Path
 import numpy as np
@@ -10,9 +10,9 @@ import torch
 
 # %% auto #0
 __all__ = ['LOCK_ENV', 'crossed', 'pick_device', 'bf16_supported', 'CoreShare', 'write_json', 'read_json', 'save_checkpoint',
-           'load_checkpoint', 'Checkpoints', 'rng_state', 'set_rng_state', 'stop_on_sigterm', 'RunLock', 'Heartbeat',
-           'heartbeat_status', 'wandb_mode', 'RunLogger', 'read_metrics', 'config_changes', 'check_resumable',
-           'check_choices', 'NonFiniteError', 'nonfinite_tensors', 'Run', 'SavedRun', 'load_run']
+           'load_checkpoint', 'replace_record', 'Checkpoints', 'rng_state', 'set_rng_state', 'stop_on_sigterm',
+           'RunLock', 'Heartbeat', 'heartbeat_status', 'wandb_mode', 'RunLogger', 'read_metrics', 'config_changes',
+           'check_resumable', 'check_choices', 'NonFiniteError', 'nonfinite_tensors', 'Run', 'SavedRun', 'load_run']
 
 # %% ../nbs/04_runs.ipynb #7149ad1b
 def crossed(before:int, # counter before the update
@@ -126,6 +126,18 @@ def load_checkpoint(path, # a file written by `save_checkpoint`
     with zipfile.ZipFile(path) as z: bad = z.testzip()
     if bad is not None: raise RuntimeError(f"checkpoint {path} is corrupted: the CRC of its record {bad} does not match")
     return torch.load(path, map_location=map_location, weights_only=True)
+
+# %% ../nbs/04_runs.ipynb #872aa705
+def replace_record(path, # a JSON file holding a list of records (created if missing)
+                   record:dict, # the record to add
+                   keys=('game', 'seed', 'step'), # records equal to it on these keys are replaced
+                  ) -> list[dict]:
+    "Add `record` to the list at `path`, dropping any record it replaces; returns the list written."
+    path = Path(path)
+    old = read_json(path) if path.exists() else []
+    records = [r for r in old if tuple(r.get(k) for k in keys) != tuple(record.get(k) for k in keys)] + [record]
+    write_json(path, records)
+    return records
 
 # %% ../nbs/04_runs.ipynb #1835d985
 class Checkpoints:
