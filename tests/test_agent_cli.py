@@ -38,5 +38,12 @@ def test_latent_agent_on_a_pretrained_encoder(tmp_path, worldmodel):
     for k, v in saved_encoder.items():   # frozen: the agent's encoder is the pre-trained one, unchanged (its bf16 copy where bf16 is native)
         if k.startswith('encoder.'): assert torch.equal(policy['encoder.' + k], v.to(policy['encoder.' + k].dtype)), k
     assert summary['encoder_step'] == 2048 and summary['encoder_checkpoint'] == str((enc/'checkpoint.pt').resolve())
+    tuned = tmp_path/'tuned'   # fine-tuned: the encoder learns too, at the policy's lr / encoder_lr_divisor
+    r = worldmodel('train-agent', '--no-notebook', '--run-dir', tuned, '--obs', 'latent', '--encoder', enc, '--finetune-encoder',
+                   '--lr', 1e-3, '--encoder-lr-divisor', 10, '--steps', 512, *GAME, *PPO)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [(m['ppo/lr'], round(m['ppo/encoder_lr'], 12)) for m in records(tuned)] == [(1e-3, 1e-4)] * 2
+    policy = torch.load(tuned/'checkpoint.pt', weights_only=True)['policy']
+    assert any(not torch.equal(policy['encoder.' + k], v) for k, v in saved_encoder.items() if k.startswith('encoder.'))
     r = worldmodel('train-agent', '--no-notebook', '--run-dir', tmp_path/'nope', '--obs', 'latent', '--encoder', tmp_path/'missing', '--steps', 512, *PPO)
     assert r.returncode == 2 and f"no checkpoint in {tmp_path/'missing'}" in r.stderr

@@ -45,8 +45,10 @@ def test_pretrain_writes_a_complete_run(tmp_path, worldmodel):
     # the report notebook: executed into the run directory with its figures
     rp = worldmodel('report', '--run-dir', run_dir, '--num-obs', 512)
     assert rp.returncode == 0, rp.stderr[-2000:]
-    for name in ('report.ipynb', 'curves.png', 'window.png', 'tokens.png', 'latent_space.png', 'interpolation.png'):
+    for name in ('report.ipynb', 'curves.png', 'window.png', 'tokens.png', 'latent_space.png', 'interpolation.png', 'probes.json'):
         assert (run_dir/name).exists(), name
+    probes = json.loads((run_dir/'probes.json').read_text())[-1]   # the probe table, beside the raw box's
+    assert probes['num_test'] == 512 and {r['probe'] for r in probes['rows']} >= {'source_north', 'reward'}
 
 def test_killed_run_resumes_from_its_checkpoint(tmp_path, worldmodel):
     run_dir, target = tmp_path/'run', 40_960
@@ -105,3 +107,20 @@ def test_sigterm_checkpoints_before_exit(tmp_path, worldmodel):
     saved = torch.load(run_dir/'checkpoint.pt', weights_only=True)['step']
     assert saved >= 4096
     assert json.loads(beat.read_text())['status'] == 'interrupted'
+
+def test_predictive_run_and_its_dream(tmp_path, worldmodel):
+    "A predictive world model through papermill, then its report: probes, the dream's error curve, figures and player."
+    run_dir = tmp_path/'predictive'
+    game = ['--num-agents', '6', '--map-width', '15', '--map-height', '15', '--heart-sources', '8', '--max-episode-steps', '100']
+    r = worldmodel('pretrain', '--run-dir', run_dir, '--steps', 4096, '--batch-size', 128, '--horizon', 3, '--reward-weight', 20,
+                   '--no-parallel-collection', '--eval-obs', 0, '--no-wandb', '--console-every', 10, *game)
+    assert r.returncode == 0, r.stderr[-3000:]
+    records = read_jsonl(run_dir/'metrics.jsonl')
+    assert all(f'pretrain/{part}' in records[-1] for part in ('dynamics_loss', 'reward_loss', 'continue_loss', 'env_steps'))
+    rp = worldmodel('report', '--run-dir', run_dir, '--num-obs', 256)
+    assert rp.returncode == 0, rp.stderr[-2000:]
+    for name in ('report.ipynb', 'probes.json', 'dream.json', 'dream_errors.png', 'dream.png', 'dream.gif'):
+        assert (run_dir/name).exists(), name
+    dream = json.loads((run_dir/'dream.json').read_text())
+    assert [e['k'] for e in dream['errors']] == list(range(16)) and dream['errors'][0]['copy_token_recall'] == 1.0
+    assert len(dream['windows']) == 2 and len(dream['windows'][0]['dream']) == 16

@@ -213,13 +213,13 @@ class LatentEncoder(nn.Module):
     "Latent pipeline: tokens -> a pre-trained world model's encoder -> `(B, latent_dim)`; frozen unless `finetune`."
     def __init__(self, world_model:WorldModel, # a pre-trained world model (`load_model`)
                  finetune:bool=False, # train the encoder with the agent; otherwise it is frozen
-                 bf16:bool=False, # frozen: encode in bfloat16 (only where the device computes bf16 natively)
+                 bf16:bool=False, # encode in bfloat16 (only where the device computes bf16 natively): frozen, with a bf16 copy of the weights; fine-tuned, under autocast
                 ):
         super().__init__()
-        self.bf16 = bf16 and not finetune
+        self.bf16 = bf16
         self.objective, self.encoder, self.num_tokens = world_model.objective, world_model.encoder, world_model.num_tokens
         # a bf16 copy of the weights, made once: autocast would re-cast them at every call (measured 1.7x slower at 96 rows)
-        if self.bf16: self.encoder = copy.deepcopy(self.encoder).to(torch.bfloat16)
+        if bf16 and not finetune: self.encoder = copy.deepcopy(self.encoder).to(torch.bfloat16)
         self.out_dim, self.finetune = world_model.latent_dim, finetune
         self.requires_grad_(finetune)
         # frozen, the rollout keeps the latent and learning never runs the encoder; fine-tuned, it keeps the tokens
@@ -235,7 +235,9 @@ class LatentEncoder(nn.Module):
             return self.encoder(x.to(torch.bfloat16)).float() if self.bf16 else self.encoder(x)
     def embed(self, x):
         "`prepare`'s output -> the latent."
-        return self.encoder(self.objective.inputs(x)) if self.finetune else x
+        if not self.finetune: return x
+        with torch.autocast(x.device.type, torch.bfloat16, enabled=self.bf16):   # the weights change every update: autocast, not a copy
+            return self.encoder(self.objective.inputs(x)).float()
     def forward(self, obs): return self.embed(self.prepare(obs))
 
 # %% ../nbs/08_agent.ipynb #8dd64571

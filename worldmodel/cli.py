@@ -46,12 +46,15 @@ def add_config_args(parser:argparse.ArgumentParser, cls, # a config dataclass
     for f in fields(cls):
         if f.name in skip: continue
         flag, default = '--' + f.name.replace('_', '-'), f.default
-        kw = dict(dest=f.name, help=f"{docs.get(f.name, '')} (default: {default!r})")
-        if f.name in required: kw.update(required=True, help=docs.get(f.name, ''))
+        kw = dict(dest=f.name)
+        if f.name in required: kw['required'] = True
         else: kw['default'] = default
         if f.name in choices: kw['choices'] = list(choices[f.name])
-        if isinstance(default, bool): parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
-        else: parser.add_argument(flag, type=count if isinstance(default, int) else type(default), **kw)
+        if isinstance(default, bool): action = parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
+        else: action = parser.add_argument(flag, type=count if isinstance(default, int) else type(default), **kw)
+        # the help is set last: BooleanOptionalAction appends its own "(default: ...)" on some Pythons
+        shown = flag if default is True else '--no-' + flag[2:] if default is False else repr(default)
+        action.help = f"{docs.get(f.name, '')} ({'required' if f.name in required else f'default: {shown}'})".replace('%', '%%')
 
 def config_from_args(cls, args:argparse.Namespace):
     "Build `cls` from parsed arguments (its own validation names any bad field)."
@@ -158,13 +161,11 @@ def game_overrides(args) -> dict:
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='worldmodel', description='World models for MettaGrid: pre-training and run tools.')
     sub = parser.add_subparsers(dest='command', required=True)
-    pre = sub.add_parser('pretrain', help='pre-train the world model (papermill runs experiments/pretrain.ipynb into --run-dir)',
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    pre = sub.add_parser('pretrain', help='pre-train the world model (papermill runs experiments/pretrain.ipynb into --run-dir)')
     add_config_args(pre, PretrainConfig, required=('run_dir', 'steps'))
     pre.add_argument('--no-notebook', action='store_true',
                      help='run the loop in this process instead of through the papermill notebook (always so under torchrun)')
-    ag = sub.add_parser('train-agent', help='train a PPO agent (LSTM or feed-forward core) on raw tokens or a world model latent (papermill runs experiments/train_agent.ipynb into --run-dir)',
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ag = sub.add_parser('train-agent', help='train a PPO agent (LSTM or feed-forward core) on raw tokens or a world model latent (papermill runs experiments/train_agent.ipynb into --run-dir)')
     add_config_args(ag, PPOConfig, required=('run_dir', 'steps'))
     ag.add_argument('--no-notebook', action='store_true', help='run the loop in this process instead of through the papermill notebook')
     ev = sub.add_parser('evaluate', help="token-level reconstruction metrics of a run's model on held-out observations")

@@ -38,6 +38,8 @@ class PPOConfig:
     "pre-training run directory whose world model encodes observations (obs='latent' only)"
     finetune_encoder: bool = False
     "train the encoder with the agent (obs='latent'); otherwise it is frozen"
+    encoder_lr_divisor: float = 30.0
+    "a fine-tuned encoder learns at `lr` / this (SGI fine-tuned its pre-trained encoder 30x slower than the policy)"
     core: str = 'lstm'
     "the policy's core: 'lstm' (memory across steps) or 'mlp' (feed-forward, no memory)"
     hidden: int = 128
@@ -134,6 +136,8 @@ class PPOConfig:
         for name in ('lr', 'gamma', 'gae_lambda', 'clip_coef'):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0 < v <= 1): raise ValueError(f"PPOConfig.{name} must be in (0, 1], got {v!r}")
+        if isinstance(self.encoder_lr_divisor, bool) or not isinstance(self.encoder_lr_divisor, (int, float)) or not self.encoder_lr_divisor > 0:
+            raise ValueError(f"PPOConfig.encoder_lr_divisor must be a positive number, got {self.encoder_lr_divisor!r}")
 
     @property
     def game(self) -> GameConfig:
@@ -229,11 +233,16 @@ def train_agent(cfg:PPOConfig, # the job
         torch.manual_seed(cfg.seed)
         policy = make_policy(cfg, device, encoder_run=encoder)
         params = [p for p in policy.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
+        encoder_params = {id(p) for p in policy.encoder.parameters()}   # trainable only when fine-tuned: then at lr / encoder_lr_divisor
+        groups = [{'params': [p for p in params if id(p) not in encoder_params], 'base_lr': cfg.lr},
+                  {'params': [p for p in params if id(p) in encoder_params], 'base_lr': cfg.lr / cfg.encoder_lr_divisor}]
+        groups = [{**g, 'lr': g['base_lr']} for g in groups if g['params']]
+        opt = torch.optim.Adam(groups, lr=cfg.lr, eps=1e-5)
         scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
         sample_gen = torch.Generator().manual_seed(cfg.seed)
         if run.saved is not None:
             policy.load_state_dict(run.saved['policy']); opt.load_state_dict(run.saved['optimizer'])
+            for g, wanted in zip(opt.param_groups, groups): g['base_lr'] = wanted['base_lr']   # checkpoints from before the two groups lack it
             if scaler is not None and run.saved.get('reward_scaler'): scaler.load_state_dict(run.saved['reward_scaler'])
             set_rng_state(run.saved['rng']); sample_gen.set_state(run.saved['sample_gen'])
         # the rollout keeps what the encoder's parameter-free part made of each observation (box, latent or tokens)
@@ -257,7 +266,7 @@ def train_agent(cfg:PPOConfig, # the job
                 threads = cfg.num_threads or cores.threads()
                 if threads != torch.get_num_threads(): torch.set_num_threads(threads)
                 if cfg.anneal_lr:
-                    for g in opt.param_groups: g['lr'] = cfg.lr * max(1.0 - step / cfg.steps, 0.0)
+                    for g in opt.param_groups: g['lr'] = g['base_lr'] * max(1.0 - step / cfg.steps, 0.0)
                 # ---- rollout
                 policy.eval()
                 seg_states, env_s = [], 0.0
@@ -325,7 +334,7 @@ def train_agent(cfg:PPOConfig, # the job
                            'ppo/policy_loss': policy_loss, 'ppo/value_loss': value_loss, 'ppo/entropy': entropy,
                            'ppo/approx_kl': approx_kl, 'ppo/clip_frac': clip_frac, 'ppo/grad_norm': grad_norm,
                            'ppo/explained_variance': float('nan') if var == 0 else (1 - (returns - buf.values).var() / var).item(),
-                           'ppo/lr': opt.param_groups[0]['lr'], 'ppo/reward_scale': 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps)),
+                           'ppo/lr': opt.param_groups[0]['lr'], **({'ppo/encoder_lr': opt.param_groups[1]['lr']} if len(opt.param_groups) > 1 else {}), 'ppo/reward_scale': 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps)),
                            'perf/rollout_s': rollout_s, 'perf/env_s': env_s, 'perf/update_s': update_s,
                            'perf/threads': torch.get_num_threads()}
                 if episodes:

@@ -9,10 +9,11 @@ import torch
 from .env import GameConfig, env_interface, feature_table, HELD_OUT_SEED
 from .agent import TASK, VecEnv, ObsBox, game_features
 from .runs import replace_record, load_run
+from .tokens import GLOBAL_LOCATION, padding_mask, unpack_location
 
 # %% auto #0
-__all__ = ['TASK_GAME', 'DIRECTIONS', 'PROBES', 'collect_transitions', 'probe_labels', 'roc_auc', 'fit_logistic', 'linear_probe',
-           'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table', 'probe_run']
+__all__ = ['TASK_GAME', 'DIRECTIONS', 'PROBES', 'collect_transitions', 'tag_layers', 'probe_labels', 'roc_auc', 'fit_logistic',
+           'linear_probe', 'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table', 'probe_run']
 
 # %% ../nbs/10_probe.ipynb #27c1cfae
 TASK_GAME = GameConfig(num_agents=TASK['num_agents'], width=TASK['width'], height=TASK['height'], num_walls=TASK['num_walls'],
@@ -35,6 +36,27 @@ def collect_transitions(game:GameConfig, # the game to play
             obs.append(o); actions.append(a); rewards.append(r.copy())
     return {'obs': np.concatenate(obs)[:n], 'actions': np.concatenate(actions)[:n], 'rewards': np.concatenate(rewards)[:n]}
 
+# %% ../nbs/10_probe.ipynb #a1981333
+def tag_layers(game:GameConfig, # the game the observations come from
+               obs, # (B, 200, 3) uint8 observations, real or decoded (tokens of other features are ignored)
+               window:int=13, # side of the egocentric window
+              ) -> dict[str, np.ndarray]:
+    "Per type tag ('agent', 'heart_src', 'wall'): a `(B, window, window)` bool map of the cells whose tag token says so."
+    o = np.asarray(obs)
+    tags = env_interface(game).tags   # a tag token's value is its index here
+    sel = ~padding_mask(o) & (o[..., 0] != GLOBAL_LOCATION) & (o[..., 1] == feature_table(game)['tag'].id)
+    b, t = np.nonzero(sel)
+    rows, cols = unpack_location(o[b, t, 0].astype(int))
+    values = o[b, t, 2].astype(int)
+    inside = (rows < window) & (cols < window)
+    out = {}
+    for i, name in enumerate(tags):
+        m = np.zeros((len(o), window, window), bool)
+        k = inside & (values == i)
+        m[b[k], rows[k], cols[k]] = True
+        out[name.split(':', 1)[1]] = m
+    return out
+
 # %% ../nbs/10_probe.ipynb #9d13ea2a
 DIRECTIONS = {'north': (-1, 0), 'south': (1, 0), 'west': (0, -1), 'east': (0, 1)}   # row, column steps; move_<direction> takes them
 
@@ -42,12 +64,8 @@ def probe_labels(game:GameConfig, # the game the observations come from
                  data:dict, # `collect_transitions`' output
                 ) -> dict[str, np.ndarray]:
     "Per observation: `source_<dir>`, `wall_<dir>` (bool), `sources_in_view`, `agents_in_view`, `nearest_source_row/col`, `reward`."
-    tags = env_interface(game).tags
-    cells, globals_ = game_features(game)
-    box = ObsBox(feature_table(game), len(tags), cells, globals_)
-    w = box.window
-    flat = box.flat(torch.from_numpy(data['obs']))[:, :box.box_size].view(-1, box.num_layers, w, w).numpy()
-    layer = {t.split(':', 1)[1]: flat[:, box.tag_layer + i] > 0 for i, t in enumerate(tags)}   # 'agent', 'heart_src', 'wall'
+    layer = tag_layers(game, data['obs'])
+    w = next(iter(layer.values())).shape[-1]
     c = w // 2
     out = {}
     for d, (dr, dc) in DIRECTIONS.items():
