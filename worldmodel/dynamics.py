@@ -11,7 +11,7 @@ from .env import GameConfig
 from .agent import VecEnv
 
 # %% auto #0
-__all__ = ['LOSS_PARTS', 'SequenceBuffer', 'DynamicsHeads', 'predictive_loss']
+__all__ = ['LOSS_PARTS', 'SequenceBuffer', 'DynamicsHeads', 'latent_rollout_loss', 'predictive_loss']
 
 # %% ../nbs/11_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -100,20 +100,17 @@ class DynamicsHeads(nn.Module):
 # %% ../nbs/11_dynamics.ipynb #11c9116d
 LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue')
 
-def predictive_loss(model, # a `WorldModel`
-                    heads:DynamicsHeads, # its dynamics, reward and continue heads
-                    batch:dict, # `SequenceBuffer.sample` output, on the model's device
-                    weights:dict[str, float], # a weight per loss part (`LOSS_PARTS`)
-                    out_dtype=torch.float32, # what the network's outputs are cast to before the losses
-                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    "The weighted sum of the reconstruction, latent dynamics, reward and continue losses, and each part."
-    obs, actions, rewards, dones = batch['obs'], batch['actions'], batch['rewards'].float(), batch['dones']
+def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue heads
+                        z, # (n, D) the windows' first latents (with gradients, if the encoder learns)
+                        target, # (n, steps, D) the latents of the real next observations (targets: no gradient)
+                        actions, # (n, steps) the actions taken
+                        rewards, # (n, steps) the rewards they earned
+                        dones, # (n, steps) bool: the episode ended at that step
+                        out_dtype=torch.float32, # what the network's outputs are cast to before the losses
+                       ) -> dict[str, torch.Tensor]:
+    "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a mean over the steps."
     n, steps = actions.shape
-    z = model.encode(obs[:, 0])
-    with torch.no_grad():   # the targets: no gradient, so no backward pass through the other steps' encodings
-        target = model.encode(obs[:, 1:].flatten(0, 1)).view(n, steps, -1).to(out_dtype)
-    recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
-    alive = torch.ones(n, device=obs.device)
+    alive = torch.ones(n, device=z.device)
     dyn = rew = cont = 0.0
     for k in range(steps):
         z, r_hat, c_logit = heads.step(z, actions[:, k])
@@ -122,5 +119,20 @@ def predictive_loss(model, # a `WorldModel`
         cont = cont + (alive * F.binary_cross_entropy_with_logits(c_logit.to(out_dtype), (~dones[:, k]).float(), reduction='none')).sum()
         alive = alive * (~dones[:, k]).float()
     count = n * steps
-    parts = {'reconstruction': recon, 'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
+    return {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
+
+def predictive_loss(model, # a `WorldModel`
+                    heads:DynamicsHeads, # its dynamics, reward and continue heads
+                    batch:dict, # `SequenceBuffer.sample` output, on the model's device
+                    weights:dict[str, float], # a weight per loss part (`LOSS_PARTS`)
+                    out_dtype=torch.float32, # what the network's outputs are cast to before the losses
+                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    "The weighted sum of the reconstruction, latent dynamics, reward and continue losses, and each part."
+    obs, actions = batch['obs'], batch['actions']
+    n, steps = actions.shape
+    z = model.encode(obs[:, 0])
+    with torch.no_grad():   # the targets: no gradient, so no backward pass through the other steps' encodings
+        target = model.encode(obs[:, 1:].flatten(0, 1)).view(n, steps, -1).to(out_dtype)
+    recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
+    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, batch['rewards'].float(), batch['dones'], out_dtype)}
     return sum(weights.get(k, 0.0) * v for k, v in parts.items()), parts

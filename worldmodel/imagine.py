@@ -7,32 +7,43 @@ import torch
 import matplotlib.pyplot as plt
 from matplotlib import animation
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
 
 from .env import GameConfig, HELD_OUT_SEED, env_interface
 from .model import WorldModel
 from .tokens import token_metrics
 from .runs import load_run, SavedRun
-from .dynamics import DynamicsHeads, SequenceBuffer
+from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss
 from .probe import tag_layers
 
 # %% auto #0
-__all__ = ['TAG_COLOURS', 'load_world_model', 'imagine', 'dream_windows', 'dream_errors', 'tag_image', 'telling_windows',
-           'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors']
+__all__ = ['TAG_COLOURS', 'dream_heads', 'load_world_model', 'imagine', 'dream_windows', 'dream_errors', 'tag_image',
+           'telling_windows', 'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors', 'fit_heads',
+           'imagine_rollout']
 
-# %% ../nbs/12_imagine.ipynb #0e984c1e
-def load_world_model(run_dir, # a pre-training run directory (trained with horizon > 0), or its `load_run`
-                     device='cpu', # where to put the model and heads
-                    ) -> tuple[WorldModel, DynamicsHeads]:
-    "A predictive run's world model and its dynamics heads, in eval mode with gradients off."
-    from worldmodel.pretrain import load_model, PretrainConfig
-    saved = run_dir if isinstance(run_dir, SavedRun) else load_run(run_dir)
+# %% ../nbs/12_imagine.ipynb #dbb461e6
+def dream_heads(saved:SavedRun, # a pre-training run's `load_run`
+                device='cpu',
+               ) -> tuple[DynamicsHeads, dict[str, float]]:
+    "A predictive run's dynamics, reward and continue heads, and the loss weights it trained them with."
+    from worldmodel.pretrain import PretrainConfig
     if not saved.state.get('dynamics'):
         raise ValueError(f"{saved.path} holds a reconstruction-only world model (horizon=0): it has no dynamics to dream with; "
                          "pre-train one with --horizon K")
     cfg = PretrainConfig.from_dict(saved.config)
     heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n)
     heads.load_state_dict(saved.state['dynamics'])
-    return load_model(saved, device), heads.to(device).eval().requires_grad_(False)
+    return heads.to(device), cfg.loss_weights
+
+# %% ../nbs/12_imagine.ipynb #0e984c1e
+def load_world_model(run_dir, # a pre-training run directory (trained with horizon > 0), or its `load_run`
+                     device='cpu', # where to put the model and heads
+                    ) -> tuple[WorldModel, DynamicsHeads]:
+    "A predictive run's world model and its dynamics heads, in eval mode with gradients off."
+    from worldmodel.pretrain import load_model
+    saved = run_dir if isinstance(run_dir, SavedRun) else load_run(run_dir)
+    heads, _ = dream_heads(saved, device)
+    return load_model(saved, device), heads.eval().requires_grad_(False)
 
 # %% ../nbs/12_imagine.ipynb #21df0194
 @torch.no_grad()
@@ -174,7 +185,6 @@ def plot_dream_errors(errors:list[dict], # `dream_errors` output
                       title:str='',
                      ):
     "Whole-token recall, heart-source recall and reward error of the dream against the imagination step k, with the baselines dashed."
-    k = [e['k'] for e in errors]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     panels = [('token_recall', 'copy_token_recall', 'whole-token recall', (0, 1.02)),
               ('source_recall', 'copy_source_recall', 'heart-source recall', (0, 1.02)),
@@ -185,7 +195,61 @@ def plot_dream_errors(errors:list[dict], # `dream_errors` output
         ax.plot([p[0] for p in pts], [p[2] for p in pts], ls='--', color='grey',
                 label='nothing changes' if base.startswith('copy') else 'mean reward')
         ax.set(xlabel='imagination step k', title=name, **({'ylim': ylim} if ylim else {}))
-        ax.grid(True, alpha=0.3); ax.legend(fontsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.grid(True, alpha=0.3); ax.legend(fontsize=7)
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/12_imagine.ipynb #9850d84b
+def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' optimiser (None: measure only)
+              latents, # (T, rows, D) a rollout's frozen latents
+              actions, rewards, ended, # (T, rows) each: actions, rewards as paid, and whether the episode ended at that step
+              every:int, # a window starts every `every` steps (the BPTT segment length)
+              steps:int, # steps each window predicts
+              weights:dict[str, float], # loss weights (`LOSS_PARTS`)
+             ) -> dict[str, float]:
+    "One step of the heads on windows of an agent's rollout; the loss parts before the step."
+    T = latents.shape[0]
+    if not 1 <= steps < T: raise ValueError(f"steps must be in [1, {T - 1}] for a rollout of {T} steps, got {steps}")
+    first = torch.arange(0, T - steps, every, device=latents.device)
+    idx = first[:, None] + torch.arange(steps + 1, device=latents.device)          # (windows per row, steps + 1)
+    window = lambda x, n: x[idx[:, :n]].transpose(1, 2).flatten(0, 1)            # -> (windows x rows, n, ...)
+    z = window(latents, steps + 1)
+    with torch.set_grad_enabled(opt is not None):
+        parts = latent_rollout_loss(heads, z[:, 0], z[:, 1:], window(actions, steps), window(rewards, steps), window(ended, steps))
+    if opt is not None:
+        opt.zero_grad(set_to_none=True)
+        sum(weights.get(k, 0.0) * v for k, v in parts.items()).backward()
+        opt.step()
+    return {k: v.item() for k, v in parts.items()}
+
+# %% ../nbs/12_imagine.ipynb #46e4dff6
+@torch.no_grad()
+def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's `embed` passes latents through)
+                    heads:DynamicsHeads,
+                    latents, # (n, D) real latents to start from
+                    state, # (h, c): the policy's LSTM state at each start, each (1, n, hidden)
+                    horizon:int, # imagined steps
+                    repeats:int=1, # dreams from each start
+                    reward_scale:float=1.0, # what PPO multiplies real rewards by
+                   ) -> dict:
+    "`(horizon, n x repeats)` imagined latents, actions, log-probabilities, values, scaled rewards, continue probabilities; soft `starts`, `next_value`, `next_start` for GAE; the start `state`."
+    z = latents.repeat(repeats, 1)
+    h, c = (s.repeat(1, repeats, 1) for s in state)
+    start_state, n = (h, c), len(z)
+    no_start = torch.zeros(1, n, device=z.device)
+    out = {k: [] for k in ('latents', 'actions', 'logprobs', 'values', 'rewards', 'continues')}
+    for _ in range(horizon):
+        logits, value, (h, c) = policy(z[None], (h, c), no_start)
+        logp_all = torch.log_softmax(logits[0], -1)
+        a = torch.multinomial(logp_all.exp(), 1).squeeze(1)
+        nxt, r, c_logit = heads.step(z, a)
+        for key, v in zip(out, (z, a, logp_all.gather(1, a[:, None]).squeeze(1), value[0], r * reward_scale, torch.sigmoid(c_logit))):
+            out[key].append(v)
+        z = nxt
+    _, next_value, _ = policy(z[None], (h, c), no_start)
+    out = {k: torch.stack(v) for k, v in out.items()}
+    # an imagined episode ends softly: 1 - P(it goes on) stands where GAE reads an episode start
+    out['starts'] = torch.cat([torch.zeros(1, n, device=z.device), 1 - out['continues'][:-1]])
+    out.update(next_value=next_value[0], next_start=1 - out['continues'][-1], state=start_state)
+    return out

@@ -13,6 +13,7 @@ from torch import nn
 from .env import GameConfig, env_interface, feature_table
 from .agent import (TASK, VecEnv, ObsBox, BoxCNN, LatentEncoder, AgentPolicy, RolloutBuffer, buffer_spec,
                               game_features)
+from .imagine import dream_heads, fit_heads, imagine_rollout
 from .runs import (pick_device, bf16_supported, CoreShare, rng_state, set_rng_state, crossed, read_json, write_json, read_metrics, Run, load_run,
                              check_choices)
 
@@ -40,6 +41,12 @@ class PPOConfig:
     "train the encoder with the agent (obs='latent'); otherwise it is frozen"
     encoder_lr_divisor: float = 30.0
     "a fine-tuned encoder learns at `lr` / this (SGI fine-tuned its pre-trained encoder 30x slower than the policy)"
+    dream_horizon: int = 0
+    "imagined steps per dream (0: no dreaming). From every BPTT segment start of each real rollout, the frozen encoder's predictive world model rolls its latent forward under the policy's own actions, and PPO learns from those steps too"
+    dream_rollouts: int = 1
+    "dreams from each segment start, per update (imagined agent steps per update: this x dream_horizon x segments)"
+    dream_model_lr: float = 1e-4
+    "Adam learning rate of the world model's dynamics, reward and continue heads on each real rollout, before it dreams (0: they stay as pre-trained; the encoder stays frozen)"
     core: str = 'lstm'
     "the policy's core: 'lstm' (memory across steps) or 'mlp' (feed-forward, no memory)"
     hidden: int = 128
@@ -118,8 +125,8 @@ class PPOConfig:
     def __post_init__(self):
         counts = {name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_agents', 'map_width', 'map_height', 'max_episode_steps',
                                        'num_envs', 'rollout_steps', 'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every',
-                                       'keep_checkpoints')}
-        for name, least in {**counts, 'head_hidden': 0, 'num_threads': 0}.items():   # the smallest value each may take
+                                       'keep_checkpoints', 'dream_rollouts')}
+        for name, least in {**counts, 'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0}.items():   # the smallest value each may take
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
                 raise ValueError(f"PPOConfig.{name} must be a {'positive' if least else 'non-negative'} integer, got {v!r}")
@@ -138,6 +145,10 @@ class PPOConfig:
             if not (isinstance(v, (int, float)) and 0 < v <= 1): raise ValueError(f"PPOConfig.{name} must be in (0, 1], got {v!r}")
         if isinstance(self.encoder_lr_divisor, bool) or not isinstance(self.encoder_lr_divisor, (int, float)) or not self.encoder_lr_divisor > 0:
             raise ValueError(f"PPOConfig.encoder_lr_divisor must be a positive number, got {self.encoder_lr_divisor!r}")
+        if isinstance(self.dream_model_lr, bool) or not isinstance(self.dream_model_lr, (int, float)) or not 0 <= self.dream_model_lr < 1:
+            raise ValueError(f"PPOConfig.dream_model_lr must be in [0, 1), got {self.dream_model_lr!r}")
+        if self.dream_horizon and (self.obs != 'latent' or self.finetune_encoder):
+            raise ValueError("PPOConfig.dream_horizon needs obs='latent' with a frozen encoder: the dream's latents live in that encoder's space")
 
     @property
     def game(self) -> GameConfig:
@@ -240,23 +251,35 @@ def train_agent(cfg:PPOConfig, # the job
         opt = torch.optim.Adam(groups, lr=cfg.lr, eps=1e-5)
         scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
         sample_gen = torch.Generator().manual_seed(cfg.seed)
+        heads = heads_opt = None
+        if cfg.dream_horizon:   # the encoder's world model dreams; its heads go on learning from the agent's real steps
+            heads, model_weights = dream_heads(encoder, device)
+            heads_opt = torch.optim.Adam(heads.parameters(), lr=cfg.dream_model_lr) if cfg.dream_model_lr else None
+            heads.requires_grad_(heads_opt is not None)
+        imagined = run.saved.get('imagined_steps', 0) if run.saved else 0
         if run.saved is not None:
             policy.load_state_dict(run.saved['policy']); opt.load_state_dict(run.saved['optimizer'])
             for g, wanted in zip(opt.param_groups, groups): g['base_lr'] = wanted['base_lr']   # checkpoints from before the two groups lack it
             if scaler is not None and run.saved.get('reward_scaler'): scaler.load_state_dict(run.saved['reward_scaler'])
             set_rng_state(run.saved['rng']); sample_gen.set_state(run.saved['sample_gen'])
+            if heads is not None: heads.load_state_dict(run.saved['dynamics'])
+            if heads_opt is not None: heads_opt.load_state_dict(run.saved['dynamics_optimizer'])
         # the rollout keeps what the encoder's parameter-free part made of each observation (box, latent or tokens)
         buf = RolloutBuffer(buffer_spec(cfg.rollout_steps, cfg.rows, policy.encoder.stored), device)
         env = VecEnv(cfg.game, cfg.num_envs, seed=int(np.random.SeedSequence([cfg.seed, run.step]).generate_state(1)[0]), stagger=cfg.stagger_envs)
         torch.set_num_threads(cfg.num_threads or cores.threads())
         run.start(lambda: {'policy': policy.state_dict(), 'optimizer': opt.state_dict(), 'rng': rng_state(), 'sample_gen': sample_gen.get_state(),
-                           'reward_scaler': scaler.state_dict() if scaler is not None else None},
+                           'reward_scaler': scaler.state_dict() if scaler is not None else None, 'imagined_steps': imagined,
+                           'dynamics': heads.state_dict() if heads is not None else None,
+                           'dynamics_optimizer': heads_opt.state_dict() if heads_opt is not None else None},
                   f"starting {cfg.run_dir}: {cfg.steps:,} agent steps, obs={cfg.obs}, core={cfg.core}, {cfg.rows} agents in {cfg.num_envs} envs, "
                   f"rollout buffer {buf.nbytes / 2**20:.1f} MiB ({buf.nbytes / cfg.steps_per_rollout:.0f} bytes per agent step), "
                   f"device {device}, {torch.get_num_threads()} threads" + (f", encoder {cfg.encoder} at step {encoder.step:,}" if encoder else ''))
         step, update = run.step, run.update
         H = cfg.bptt_horizon
         segments_per_row = cfg.rollout_steps // H
+        seg = lambda x: x.view(segments_per_row, H, cfg.rows, *x.shape[2:]).transpose(0, 1).reshape(H, segments_per_row * cfg.rows, *x.shape[2:])
+        earned = torch.zeros(cfg.rollout_steps, cfg.rows, device=device)   # the rewards as the env paid them (the heads learn these)
         state = policy.initial_state(cfg.rows, device)
         next_start = torch.ones(cfg.rows, device=device)   # every row begins an episode
         returns_seen = []
@@ -283,6 +306,7 @@ def train_agent(cfg:PPOConfig, # the job
                         buf.starts[t] = next_start
                         t_env = time.time()
                         rewards, dones = env.step(action.cpu().numpy())
+                        earned[t] = torch.from_numpy(rewards).to(device)
                         if scaler is not None: rewards = scaler(rewards, dones)
                         env_s += time.time() - t_env
                         buf.rewards[t] = torch.from_numpy(rewards).to(device)
@@ -292,40 +316,51 @@ def train_agent(cfg:PPOConfig, # the job
                     advantages, returns = gae(buf.rewards, buf.values, buf.starts, next_value[0], next_start, cfg.gamma, cfg.gae_lambda)
                 step += cfg.steps_per_rollout; update += 1
                 rollout_s = time.time() - t_update
+                h0 = torch.cat([s[0] for s in seg_states], 1); c0 = torch.cat([s[1] for s in seg_states], 1)
 
-                # ---- update: minibatches of BPTT segments, each replayed from its starting LSTM state
+                # ---- dream: the heads learn from this rollout, then imagine from its segment starts
+                batches = [('ppo', tuple(seg(x) for x in (buf.obs, buf.actions, buf.logprobs, advantages, returns, buf.starts)) + (h0, c0))]
+                if heads is not None:
+                    t_dream = time.time()
+                    ended = torch.cat([buf.starts[1:], next_start[None]]).bool()   # ended[t]: the episode ended at step t
+                    model_parts = fit_heads(heads, heads_opt, buf.obs, buf.actions, earned, ended, H, min(cfg.dream_horizon, H - 1), model_weights)
+                    reward_scale = 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps))
+                    dream = imagine_rollout(policy, heads, seg(buf.obs)[0], (h0, c0), cfg.dream_horizon, cfg.dream_rollouts, reward_scale)
+                    d_adv, d_ret = gae(dream['rewards'], dream['values'], dream['starts'], dream['next_value'], dream['next_start'], cfg.gamma, cfg.gae_lambda)
+                    batches.append(('dream', (dream['latents'], dream['actions'], dream['logprobs'], d_adv, d_ret, torch.zeros_like(dream['values']), *dream['state'])))
+                    imagined += dream['actions'].numel()
+                    dream_s = time.time() - t_dream
+
+                # ---- update: minibatches of BPTT segments, each replayed from its starting LSTM state (and of dreams, from theirs)
                 policy.train()
                 t_learn = time.time()
-                seg = lambda x: x.view(segments_per_row, H, cfg.rows, *x.shape[2:]).transpose(0, 1).reshape(H, segments_per_row * cfg.rows, *x.shape[2:])
-                b_obs, b_act, b_logp, b_adv, b_ret, b_val, b_start = (seg(x) for x in (buf.obs, buf.actions, buf.logprobs, advantages, returns, buf.values, buf.starts))
-                h0 = torch.cat([s[0] for s in seg_states], 1); c0 = torch.cat([s[1] for s in seg_states], 1)
-                n_seg = b_act.shape[1]
-                stats = []
+                stats = {name: [] for name, _ in batches}
                 for epoch in range(cfg.update_epochs):
-                    order = torch.randperm(n_seg, generator=sample_gen)
-                    for mb in order.chunk(cfg.num_minibatches):
-                        mb = mb.to(device)
-                        feats = policy.encoder.embed(b_obs[:, mb].flatten(0, 1)).view(H, len(mb), -1)
-                        logits, values, _ = policy(feats, (h0[:, mb], c0[:, mb]), b_start[:, mb])
-                        logp_all = torch.log_softmax(logits, -1)
-                        logp = logp_all.gather(-1, b_act[:, mb, None]).squeeze(-1)
-                        entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
-                        log_ratio = logp - b_logp[:, mb]; ratio = log_ratio.exp()
-                        adv = b_adv[:, mb]; adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                        policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
-                        value_loss = 0.5 * ((values - b_ret[:, mb]) ** 2).mean()
-                        loss = policy_loss - cfg.ent_coef * entropy + cfg.vf_coef * value_loss
-                        opt.zero_grad(set_to_none=True)
-                        loss.backward()
-                        grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-                        opt.step()
-                        with torch.no_grad():
-                            stats.append(torch.stack([policy_loss, value_loss, entropy, ((ratio - 1) - log_ratio).mean(),
-                                                      ((ratio - 1.0).abs() > cfg.clip_coef).float().mean(), grad_norm]))
+                    for name, (b_obs, b_act, b_logp, b_adv, b_ret, b_start, b_h, b_c) in batches:
+                        order = torch.randperm(b_act.shape[1], generator=sample_gen)
+                        for mb in order.chunk(cfg.num_minibatches):
+                            mb = mb.to(device)
+                            feats = policy.encoder.embed(b_obs[:, mb].flatten(0, 1)).view(b_act.shape[0], len(mb), -1)
+                            logits, values, _ = policy(feats, (b_h[:, mb], b_c[:, mb]), b_start[:, mb])
+                            logp_all = torch.log_softmax(logits, -1)
+                            logp = logp_all.gather(-1, b_act[:, mb, None]).squeeze(-1)
+                            entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+                            log_ratio = logp - b_logp[:, mb]; ratio = log_ratio.exp()
+                            adv = b_adv[:, mb]; adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                            policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+                            value_loss = 0.5 * ((values - b_ret[:, mb]) ** 2).mean()
+                            loss = policy_loss - cfg.ent_coef * entropy + cfg.vf_coef * value_loss
+                            opt.zero_grad(set_to_none=True)
+                            loss.backward()
+                            grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                            opt.step()
+                            with torch.no_grad():
+                                stats[name].append(torch.stack([policy_loss, value_loss, entropy, ((ratio - 1) - log_ratio).mean(),
+                                                                ((ratio - 1.0).abs() > cfg.clip_coef).float().mean(), grad_norm]))
                 update_s = time.time() - t_learn
 
                 # ---- log: every loss is the mean over all minibatches of the update
-                policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm = torch.stack(stats).mean(0).tolist()
+                policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm = torch.stack(stats['ppo']).mean(0).tolist()
                 run.fail_if_nonfinite(policy_loss + value_loss, f"the loss of the update ending at agent step {step:,}")
                 episodes = env.pop_episodes()
                 var = returns.var()
@@ -337,6 +372,13 @@ def train_agent(cfg:PPOConfig, # the job
                            'ppo/lr': opt.param_groups[0]['lr'], **({'ppo/encoder_lr': opt.param_groups[1]['lr']} if len(opt.param_groups) > 1 else {}), 'ppo/reward_scale': 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps)),
                            'perf/rollout_s': rollout_s, 'perf/env_s': env_s, 'perf/update_s': update_s,
                            'perf/threads': torch.get_num_threads()}
+                if heads is not None:   # dream/: the model's error on this fresh rollout (before it learned from it), what it imagined, what PPO made of it
+                    d_policy, d_value, d_entropy, d_kl, d_clip, _ = torch.stack(stats['dream']).mean(0).tolist()
+                    metrics.update({'dream/imagined_steps': imagined, 'dream/imagined_per_real': dream['actions'].numel() / cfg.steps_per_rollout,
+                                    **{f'dream/{k}_loss': v for k, v in model_parts.items()},
+                                    'dream/reward': float(dream['rewards'].mean()) / reward_scale, 'dream/continue': float(dream['continues'].mean()),
+                                    'dream/policy_loss': d_policy, 'dream/value_loss': d_value, 'dream/entropy': d_entropy, 'dream/approx_kl': d_kl,
+                                    'perf/dream_s': dream_s})
                 if episodes:
                     metrics['charts/episode_return'] = float(np.mean([r for r, _ in episodes]))
                     metrics['charts/episode_length'] = float(np.mean([n for _, n in episodes]))
@@ -352,7 +394,8 @@ def train_agent(cfg:PPOConfig, # the job
         finally:
             env.close()
         summary = run.finish(sps=(step - run.resumed_from) / max(run.elapsed, 1e-9), obs=cfg.obs, core=cfg.core,
-                             final_return=returns_seen[-1] if returns_seen else None, rollout_bytes_per_step=buf.nbytes / cfg.steps_per_rollout, **used)
+                             final_return=returns_seen[-1] if returns_seen else None, rollout_bytes_per_step=buf.nbytes / cfg.steps_per_rollout,
+                             **({'imagined_steps': imagined} if heads is not None else {}), **used)
         run.print(f"finished at agent step {step:,} in {summary['wall_s']:.0f} s")
         return summary
 
@@ -459,8 +502,10 @@ def final_return(run_dir, fraction:float=0.1) -> float:
 
 # %% ../nbs/09_ppo.ipynb #54f3fc3c
 def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observations of the task
-              repeats:int=3) -> dict:
-    "Seconds and FLOPs per agent step of acting and learning with `policy` as `cfg` trains it."
+              repeats:int=3,
+              heads=None, # a dreaming config's world-model heads (`imagine.dream_heads`)
+             ) -> dict:
+    "Seconds and FLOPs per (real) agent step of acting and learning with `policy` as `cfg` trains it, dreaming included."
     from torch.utils.flop_counter import FlopCounterMode
     obs = torch.as_tensor(obs)
     B, T = obs.shape[0], cfg.bptt_horizon
@@ -476,8 +521,19 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         logits, values, _ = policy(feats.view(T, B // T, -1), policy.initial_state(B // T), torch.zeros(T, B // T))
         (logits.logsumexp(-1).mean() + values.mean()).backward()
         policy.zero_grad(set_to_none=True)
+    parts = [('act', act, lstm_flops), ('learn', learn, 3 * lstm_flops)]
+    if cfg.dream_horizon:   # an imagined step: the policy acts on a latent, the heads step; then learned from like a real one
+        if heads is None: raise ValueError("a dreaming config's cost needs its world model's heads (imagine.dream_heads)")
+        def dream():
+            with torch.no_grad():
+                logits, _, _ = policy(stored[None], policy.initial_state(B), torch.zeros(1, B))
+                heads.step(stored, logits[0].argmax(-1))
+        def model():   # the heads learning one step of a window
+            _, r, c = heads.step(stored, torch.zeros(B, dtype=torch.long))
+            (r.mean() + c.mean()).backward(); heads.zero_grad(set_to_none=True)
+        parts += [('dream', dream, lstm_flops), ('model', model, 0)]
     out = {}
-    for name, fn, extra in (('act', act, lstm_flops), ('learn', learn, 3 * lstm_flops)):
+    for name, fn, extra in parts:
         fn()   # warm-up
         with FlopCounterMode(display=False) as counter: fn()
         t = time.perf_counter()
@@ -486,4 +542,11 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         out[f'{name}_flops'] = counter.get_total_flops() / B + extra
     out['flops_per_step'] = out['act_flops'] + cfg.update_epochs * out['learn_flops']
     out['seconds_per_step'] = out['act_s'] + cfg.update_epochs * out['learn_s']
+    if cfg.dream_horizon:   # per real step: the imagined steps (acted, then learned from) and the heads' windows on the rollout
+        dreamed = cfg.dream_rollouts * cfg.dream_horizon / cfg.bptt_horizon
+        fitted = (len(range(0, cfg.rollout_steps - min(cfg.dream_horizon, cfg.bptt_horizon - 1), cfg.bptt_horizon))
+                  * min(cfg.dream_horizon, cfg.bptt_horizon - 1) / cfg.rollout_steps)
+        out['imagined_per_real'] = dreamed
+        out['flops_per_step'] += dreamed * (out['dream_flops'] + cfg.update_epochs * out['learn_flops']) + fitted * out['model_flops']
+        out['seconds_per_step'] += dreamed * (out['dream_s'] + cfg.update_epochs * out['learn_s']) + fitted * out['model_s']
     return out
