@@ -20,9 +20,11 @@ def regenerate():
     subprocess.run([str(BIN/'nbdev_clean')], cwd=ROOT, check=True)
     subprocess.run([str(BIN/'nbdev_clean'), '--fname', 'experiments'], cwd=ROOT, check=True)
     shutil.rmtree(ROOT/'README_files', ignore_errors=True)
-    # the README runs the home page's cells (its figures are their outputs, in README_files/) and hides their code
+    # the README runs the home page's cells (its figures are their outputs, in README_files/) and hides their code;
+    # cells tagged docs_only (the dream's HTML player: script, and a new element id each run) stay on the docs site
     subprocess.run([str(BIN/'jupyter'), 'nbconvert', '--to', 'markdown', '--log-level', 'WARN', '--execute',
-                    '--TagRemovePreprocessor.remove_input_tags=remove_input', 'nbs/index.ipynb',
+                    '--TagRemovePreprocessor.remove_input_tags=remove_input', '--TagRemovePreprocessor.remove_cell_tags=docs_only',
+                    'nbs/index.ipynb',
                     '--output-dir', '.', '--output', 'README'], cwd=ROOT, check=True)
 
 def main():

@@ -21,7 +21,7 @@ __all__ = ['TAG_COLOURS', 'dream_heads', 'load_world_model', 'imagine', 'dream_w
            'telling_windows', 'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors', 'fit_heads',
            'imagine_rollout']
 
-# %% ../nbs/12_imagine.ipynb #dbb461e6
+# %% ../nbs/12_imagine.ipynb #580428e4
 def dream_heads(saved:SavedRun, # a pre-training run's `load_run`
                 device='cpu',
                ) -> tuple[DynamicsHeads, dict[str, float]]:
@@ -119,7 +119,7 @@ def dream_errors(model:WorldModel, heads:DynamicsHeads, game:GameConfig, # the g
         out.append(row)
     return out
 
-# %% ../nbs/12_imagine.ipynb #9acb745b
+# %% ../nbs/12_imagine.ipynb #635a7522
 TAG_COLOURS = {'agent': '#1f77b4', 'heart_src': '#d62728', 'wall': '#555555'}
 
 def tag_image(game:GameConfig, obs) -> np.ndarray:
@@ -130,11 +130,13 @@ def tag_image(game:GameConfig, obs) -> np.ndarray:
         if name in layers: img[layers[name]] = i + 1
     return img
 
+# %% ../nbs/12_imagine.ipynb #388893af
 def telling_windows(windows:dict, n:int=2) -> list[int]:
     "Up to `n` windows whose episode runs through and that earn a reward (else the first ones)."
     good = np.nonzero(((~windows['dones']).all(1) & (windows['rewards'].sum(1) > 0)).numpy())[0].tolist()
     return (good + [i for i in range(len(windows['actions'])) if i not in good])[:n]
 
+# %% ../nbs/12_imagine.ipynb #ad617019
 def dream_record(game:GameConfig, windows:dict, # real windows (`dream_windows`)
                  dream:dict, # `imagine`'s output for them (decoded)
                  rows:list[int], # the windows to keep
@@ -145,7 +147,7 @@ def dream_record(game:GameConfig, windows:dict, # real windows (`dream_windows`)
          'actions': windows['actions'][i].tolist(), 'rewards': windows['rewards'][i].tolist(),
          'predicted_rewards': [round(float(r), 4) for r in dream['rewards'][i]]} for i in rows]}
 
-# %% ../nbs/12_imagine.ipynb #5583dc93
+# %% ../nbs/12_imagine.ipynb #f4a4fb35
 def _draw(ax, img, title, tags):
     ax.imshow(np.asarray(img), cmap=ListedColormap(['#ffffff', *(TAG_COLOURS[t] for t in tags)]), vmin=0, vmax=len(tags), interpolation='nearest')
     ax.set_xticks([]); ax.set_yticks([]); ax.set_title(title, fontsize=7)
@@ -164,6 +166,7 @@ def plot_dream(record:dict, # `dream_record` output (or the same read from a res
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
+# %% ../nbs/12_imagine.ipynb #e2a05b82
 def dream_animation(record:dict, # `dream_record` output
                     window:int=0, # which recorded window to play
                     interval:int=600, # milliseconds per frame
@@ -200,7 +203,7 @@ def plot_dream_errors(errors:list[dict], # `dream_errors` output
     fig.tight_layout()
     return fig
 
-# %% ../nbs/12_imagine.ipynb #9850d84b
+# %% ../nbs/12_imagine.ipynb #8b5c4aaf
 def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' optimiser (None: measure only)
               latents, # (T, rows, D) a rollout's frozen latents
               actions, rewards, ended, # (T, rows) each: actions, rewards as paid, and whether the episode ended at that step
@@ -223,7 +226,7 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
         opt.step()
     return {k: v.item() for k, v in parts.items()}
 
-# %% ../nbs/12_imagine.ipynb #46e4dff6
+# %% ../nbs/12_imagine.ipynb #0e1f3dce
 @torch.no_grad()
 def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's `embed` passes latents through)
                     heads:DynamicsHeads,

@@ -244,7 +244,8 @@ def train_agent(cfg:PPOConfig, # the job
         torch.manual_seed(cfg.seed)
         policy = make_policy(cfg, device, encoder_run=encoder)
         params = [p for p in policy.parameters() if p.requires_grad]
-        encoder_params = {id(p) for p in policy.encoder.parameters()}   # trainable only when fine-tuned: then at lr / encoder_lr_divisor
+        # a fine-tuned world-model encoder learns at lr / encoder_lr_divisor; the raw pipeline's CNN is the policy's own and learns at lr
+        encoder_params = {id(p) for p in policy.encoder.parameters()} if cfg.obs == 'latent' and cfg.finetune_encoder else set()
         groups = [{'params': [p for p in params if id(p) not in encoder_params], 'base_lr': cfg.lr},
                   {'params': [p for p in params if id(p) in encoder_params], 'base_lr': cfg.lr / cfg.encoder_lr_divisor}]
         groups = [{**g, 'lr': g['base_lr']} for g in groups if g['params']]
