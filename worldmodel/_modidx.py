@@ -191,6 +191,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.ppo.PPOConfig.__post_init__': ('ppo.html#ppoconfig.__post_init__', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.PPOConfig.from_dict': ('ppo.html#ppoconfig.from_dict', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.PPOConfig.game': ('ppo.html#ppoconfig.game', 'worldmodel/ppo.py'),
+                                'worldmodel.ppo.PPOConfig.model_steps': ('ppo.html#ppoconfig.model_steps', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.PPOConfig.rows': ('ppo.html#ppoconfig.rows', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.PPOConfig.steps_per_rollout': ('ppo.html#ppoconfig.steps_per_rollout', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.RewardScaler': ('ppo.html#rewardscaler', 'worldmodel/ppo.py'),

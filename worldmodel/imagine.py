@@ -100,17 +100,19 @@ def dream_errors(model:WorldModel, heads:DynamicsHeads, game:GameConfig, # the g
     # observation k is the same episode's while no step before it ended one
     alive = np.concatenate([np.ones((n, 1), bool), ~np.cumsum(dones.numpy(), 1).astype(bool)], 1)
     real_np, dream_np = real.numpy(), dream['obs'].numpy()
+    # heart-source maps of every real and dreamed observation, read once
+    sources_of = lambda o: tag_layers(game, o.reshape(-1, *o.shape[2:]))['heart_src'].reshape(n, H + 1, 13, 13)
+    src_real, src_dream = sources_of(real_np), sources_of(dream_np)
     mean_reward = float(rewards.float().mean())
     out = []
     for k in range(H + 1):
         rows = alive[:, k]
-        truth, seen, still = real_np[rows, k], dream_np[rows, k], real_np[rows, 0]
-        sources = tag_layers(game, truth)['heart_src']
-        recall = lambda guess: float((tag_layers(game, guess)['heart_src'] & sources).sum() / max(sources.sum(), 1))
-        m, copy = token_metrics(truth, seen), token_metrics(truth, still)
+        truth, sources = real_np[rows, k], src_real[rows, k]
+        recall = lambda guess: float((guess & sources).sum() / max(sources.sum(), 1))
+        m, copy = token_metrics(truth, dream_np[rows, k]), token_metrics(truth, real_np[rows, 0])
         row = {'k': k, 'windows': int(rows.sum()), 'token_recall': m['token_recall'], 'token_precision': m['token_precision'],
-               'source_recall': recall(seen), 'sources': int(sources.sum()),
-               'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(still)}
+               'source_recall': recall(src_dream[rows, k]), 'sources': int(sources.sum()),
+               'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(src_real[rows, 0])}
         if k:   # the reward of the action at step k - 1, while that step was still in the episode
             paid = alive[:, k - 1]
             r, r_hat = rewards[paid, k - 1].float().numpy(), dream['rewards'][paid, k - 1].numpy()

@@ -157,6 +157,10 @@ class PPOConfig:
     @property
     def rows(self) -> int: return self.num_envs * self.num_agents
     @property
+    def model_steps(self) -> int:
+        "Steps each window of a rollout that the dreaming world model's heads learn from predicts (it must fit in a BPTT segment)."
+        return min(self.dream_horizon, self.bptt_horizon - 1)
+    @property
     def steps_per_rollout(self) -> int: return self.rollout_steps * self.rows
 
     @classmethod
@@ -280,7 +284,7 @@ def train_agent(cfg:PPOConfig, # the job
         H = cfg.bptt_horizon
         segments_per_row = cfg.rollout_steps // H
         seg = lambda x: x.view(segments_per_row, H, cfg.rows, *x.shape[2:]).transpose(0, 1).reshape(H, segments_per_row * cfg.rows, *x.shape[2:])
-        earned = torch.zeros(cfg.rollout_steps, cfg.rows, device=device)   # the rewards as the env paid them (the heads learn these)
+        earned = torch.zeros(cfg.rollout_steps, cfg.rows, device=device)   # dreaming: the rewards as the env paid them (the heads learn these)
         state = policy.initial_state(cfg.rows, device)
         next_start = torch.ones(cfg.rows, device=device)   # every row begins an episode
         returns_seen = []
@@ -307,7 +311,7 @@ def train_agent(cfg:PPOConfig, # the job
                         buf.starts[t] = next_start
                         t_env = time.time()
                         rewards, dones = env.step(action.cpu().numpy())
-                        earned[t] = torch.from_numpy(rewards).to(device)
+                        if heads is not None: earned[t] = torch.from_numpy(rewards).to(device)
                         if scaler is not None: rewards = scaler(rewards, dones)
                         env_s += time.time() - t_env
                         buf.rewards[t] = torch.from_numpy(rewards).to(device)
@@ -324,9 +328,9 @@ def train_agent(cfg:PPOConfig, # the job
                 if heads is not None:
                     t_dream = time.time()
                     ended = torch.cat([buf.starts[1:], next_start[None]]).bool()   # ended[t]: the episode ended at step t
-                    model_parts = fit_heads(heads, heads_opt, buf.obs, buf.actions, earned, ended, H, min(cfg.dream_horizon, H - 1), model_weights)
+                    model_parts = fit_heads(heads, heads_opt, buf.obs, buf.actions, earned, ended, H, cfg.model_steps, model_weights)
                     reward_scale = 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps))
-                    dream = imagine_rollout(policy, heads, seg(buf.obs)[0], (h0, c0), cfg.dream_horizon, cfg.dream_rollouts, reward_scale)
+                    dream = imagine_rollout(policy, heads, batches[0][1][0][0], (h0, c0), cfg.dream_horizon, cfg.dream_rollouts, reward_scale)   # each segment's first latent
                     d_adv, d_ret = gae(dream['rewards'], dream['values'], dream['starts'], dream['next_value'], dream['next_start'], cfg.gamma, cfg.gae_lambda)
                     batches.append(('dream', (dream['latents'], dream['actions'], dream['logprobs'], d_adv, d_ret, torch.zeros_like(dream['values']), *dream['state'])))
                     imagined += dream['actions'].numel()
@@ -545,8 +549,7 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
     out['seconds_per_step'] = out['act_s'] + cfg.update_epochs * out['learn_s']
     if cfg.dream_horizon:   # per real step: the imagined steps (acted, then learned from) and the heads' windows on the rollout
         dreamed = cfg.dream_rollouts * cfg.dream_horizon / cfg.bptt_horizon
-        fitted = (len(range(0, cfg.rollout_steps - min(cfg.dream_horizon, cfg.bptt_horizon - 1), cfg.bptt_horizon))
-                  * min(cfg.dream_horizon, cfg.bptt_horizon - 1) / cfg.rollout_steps)
+        fitted = len(range(0, cfg.rollout_steps - cfg.model_steps, cfg.bptt_horizon)) * cfg.model_steps / cfg.rollout_steps   # fit_heads' windows
         out['imagined_per_real'] = dreamed
         out['flops_per_step'] += dreamed * (out['dream_flops'] + cfg.update_epochs * out['learn_flops']) + fitted * out['model_flops']
         out['seconds_per_step'] += dreamed * (out['dream_s'] + cfg.update_epochs * out['learn_s']) + fitted * out['model_s']
