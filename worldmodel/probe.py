@@ -12,8 +12,9 @@ from .runs import replace_record, load_run
 from .tokens import GLOBAL_LOCATION, padding_mask, unpack_location
 
 # %% auto #0
-__all__ = ['TASK_GAME', 'DIRECTIONS', 'PROBES', 'collect_transitions', 'tag_layers', 'probe_labels', 'roc_auc', 'fit_logistic',
-           'linear_probe', 'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table', 'probe_run']
+__all__ = ['TASK_GAME', 'DIRECTIONS', 'L2_GRID', 'PROBES', 'collect_transitions', 'tag_layers', 'probe_labels', 'roc_auc',
+           'fit_logistic', 'linear_probe', 'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table',
+           'probe_run']
 
 # %% ../nbs/10_probe.ipynb #27c1cfae
 TASK_GAME = GameConfig(num_agents=TASK['num_agents'], width=TASK['width'], height=TASK['height'], num_walls=TASK['num_walls'],
@@ -100,40 +101,62 @@ def _standardise(train, test):
     mean, std = train.mean(0, keepdims=True), train.std(0, keepdims=True) + 1e-6
     return (train - mean) / std, (test - mean) / std
 
+L2_GRID = (1e-4, 1e-3, 1e-2)   # regularisation strengths a probe chooses from, on a validation part of its training split
+
 def fit_logistic(x:np.ndarray, y:np.ndarray, l2:float=1e-3, steps:int=100) -> tuple[np.ndarray, float]:
-    "Weights and bias of an L2-regularised logistic regression of `y` (bool) on `x`."
+    "Weights and bias of an L2-regularised logistic regression of `y` (bool) on `x`, each class weighing half the loss."
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    share = yt.mean()
+    weight = torch.where(yt > 0, 0.5 / share, 0.5 / (1 - share))   # a rare fact (0.7% of steps pay) is not drowned by its negatives
     w = torch.zeros(x.shape[1], requires_grad=True); b = torch.zeros((), requires_grad=True)
     opt = torch.optim.LBFGS([w, b], lr=1, max_iter=steps, line_search_fn='strong_wolfe')
     def closure():
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(xt @ w + b, yt) + l2 * (w * w).sum()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(xt @ w + b, yt, weight=weight) + l2 * (w * w).sum()
         loss.backward(); return loss
     opt.step(closure)
     return w.detach().numpy(), float(b.detach())
 
+def _logistic_scores(train_x, train_y, test_x, groups, l2):
+    "Scores of `test_x` under logistic probes fitted on train, one per group of `groups` (train ids, test ids) if given."
+    scores = np.zeros(len(test_x))
+    for g in (np.unique(groups[0]) if groups is not None else [None]):
+        tr = slice(None) if g is None else groups[0] == g
+        te = slice(None) if g is None else groups[1] == g
+        if train_y[tr].all() or not train_y[tr].any(): scores[te] = float(train_y[tr].mean()) - 0.5; continue
+        w, b = fit_logistic(train_x[tr], train_y[tr], l2=l2)
+        scores[te] = test_x[te] @ w + b
+    return scores
+
+def _ridge_predict(train_x, train_y, test_x, l2):
+    w = np.linalg.solve(train_x.T @ train_x + len(train_x) * l2 * np.eye(train_x.shape[1]), train_x.T @ (train_y - train_y.mean()))
+    return test_x @ w + train_y.mean()
+
+def _r2(pred, target): return float(1 - ((pred - target) ** 2).sum() / ((target - target.mean()) ** 2).sum())
+
 def linear_probe(train_x:np.ndarray, train_y:np.ndarray, test_x:np.ndarray, test_y:np.ndarray,
                  groups:tuple[np.ndarray, np.ndarray]|None=None, # (train, test) group ids: one probe per group (the action taken)
+                 l2_grid:tuple=L2_GRID, # regularisation strengths; the best on the last quarter of the training split is refitted on all of it
                 ) -> dict:
     "Fit on train, score on test: AUC (and accuracy vs the majority) for a bool target, R^2 for a number."
     train_x, test_x = _standardise(train_x, test_x)
+    if train_y.dtype != bool:
+        keep_tr, keep_te = ~np.isnan(train_y), ~np.isnan(test_y)
+        train_x, train_y, test_x, test_y = train_x[keep_tr], train_y[keep_tr], test_x[keep_te], test_y[keep_te]
+    fit = slice(0, len(train_y) * 3 // 4); val = slice(len(train_y) * 3 // 4, None)
+    val_groups = None if groups is None else (groups[0][fit], groups[0][val])
     if train_y.dtype == bool:
         if train_y.all() or not train_y.any() or test_y.all() or not test_y.any(): return {'metric': 'auc', 'value': float('nan')}
-        scores = np.zeros(len(test_y))
-        for g in (np.unique(groups[0]) if groups is not None else [None]):
-            tr = slice(None) if g is None else groups[0] == g
-            te = slice(None) if g is None else groups[1] == g
-            if train_y[tr].all() or not train_y[tr].any(): scores[te] = float(train_y[tr].mean()) - 0.5; continue
-            w, b = fit_logistic(train_x[tr], train_y[tr])
-            scores[te] = test_x[te] @ w + b
+        def val_auc(l2): return np.nan_to_num(roc_auc(_logistic_scores(train_x[fit], train_y[fit], train_x[val], val_groups, l2), train_y[val]), nan=-1.0)
+        l2 = max(l2_grid, key=val_auc) if len(l2_grid) > 1 else l2_grid[0]
+        scores = _logistic_scores(train_x, train_y, test_x, groups, l2)
         majority = max(test_y.mean(), 1 - test_y.mean())
-        return {'metric': 'auc', 'value': roc_auc(scores, test_y), 'accuracy': float(((scores > 0) == test_y).mean()), 'majority': float(majority)}
-    keep_tr, keep_te = ~np.isnan(train_y), ~np.isnan(test_y)
-    x, y = train_x[keep_tr], train_y[keep_tr]
-    w = np.linalg.solve(x.T @ x + 1.0 * len(x) * 1e-3 * np.eye(x.shape[1]), x.T @ (y - y.mean()))
-    pred = test_x[keep_te] @ w + y.mean()
-    t = test_y[keep_te]
-    return {'metric': 'r2', 'value': float(1 - ((pred - t) ** 2).sum() / ((t - t.mean()) ** 2).sum())}
+        return {'metric': 'auc', 'value': roc_auc(scores, test_y), 'accuracy': float(((scores > 0) == test_y).mean()),
+                'majority': float(majority), 'l2': l2}
+    def val_r2(l2): return _r2(_ridge_predict(train_x[fit], train_y[fit], train_x[val], l2), train_y[val])
+    l2 = max(l2_grid, key=val_r2) if len(l2_grid) > 1 else l2_grid[0]
+    return {'metric': 'r2', 'value': _r2(_ridge_predict(train_x, train_y, test_x, l2), test_y), 'l2': l2}
+
 
 # %% ../nbs/10_probe.ipynb #e8d4ffb4
 PROBES = (*[f'source_{d}' for d in DIRECTIONS], *[f'wall_{d}' for d in DIRECTIONS], 'sources_in_view', 'agents_in_view',
