@@ -128,8 +128,9 @@ def _logistic_scores(train_x, train_y, test_x, groups, l2):
         scores[te] = test_x[te] @ w + b
     return scores
 
-def _ridge_predict(train_x, train_y, test_x, l2):
-    w = np.linalg.solve(train_x.T @ train_x + len(train_x) * l2 * np.eye(train_x.shape[1]), train_x.T @ (train_y - train_y.mean()))
+def _ridge_predict(gram, train_x, train_y, test_x, l2):
+    "Ridge regression's predictions for `test_x`; `gram` is `train_x.T @ train_x`, computed once for every strength."
+    w = np.linalg.solve(gram + len(train_x) * l2 * np.eye(train_x.shape[1]), train_x.T @ (train_y - train_y.mean()))
     return test_x @ w + train_y.mean()
 
 def _r2(pred, target): return float(1 - ((pred - target) ** 2).sum() / ((target - target.mean()) ** 2).sum())
@@ -153,9 +154,10 @@ def linear_probe(train_x:np.ndarray, train_y:np.ndarray, test_x:np.ndarray, test
         majority = max(test_y.mean(), 1 - test_y.mean())
         return {'metric': 'auc', 'value': roc_auc(scores, test_y), 'accuracy': float(((scores > 0) == test_y).mean()),
                 'majority': float(majority), 'l2': l2}
-    def val_r2(l2): return _r2(_ridge_predict(train_x[fit], train_y[fit], train_x[val], l2), train_y[val])
+    gram_fit, gram_val = train_x[fit].T @ train_x[fit], train_x[val].T @ train_x[val]
+    def val_r2(l2): return _r2(_ridge_predict(gram_fit, train_x[fit], train_y[fit], train_x[val], l2), train_y[val])
     l2 = max(l2_grid, key=val_r2) if len(l2_grid) > 1 else l2_grid[0]
-    return {'metric': 'r2', 'value': _r2(_ridge_predict(train_x, train_y, test_x, l2), test_y), 'l2': l2}
+    return {'metric': 'r2', 'value': _r2(_ridge_predict(gram_fit + gram_val, train_x, train_y, test_x, l2), test_y), 'l2': l2}
 
 
 # %% ../nbs/10_probe.ipynb #e8d4ffb4
