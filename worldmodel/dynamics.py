@@ -7,11 +7,12 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .env import GameConfig
+from .env import GameConfig, env_interface, feature_table
 from .agent import VecEnv
 
 # %% auto #0
-__all__ = ['LOSS_PARTS', 'SequenceBuffer', 'DynamicsHeads', 'latent_rollout_loss', 'predictive_loss']
+__all__ = ['LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'DynamicsHeads', 'latent_rollout_loss', 'value_targets',
+           'predictive_loss']
 
 # %% ../nbs/11_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -77,19 +78,48 @@ class SequenceBuffer:
 
     def close(self): self.env.close()
 
+# %% ../nbs/11_dynamics.ipynb #321e0f01
+class SequenceMix:
+    "`SequenceBuffer`s of several games; `sample(n)` draws an equal share of the `n` windows from each."
+    def __init__(self, buffers:list[SequenceBuffer]):
+        if not buffers: raise ValueError("SequenceMix needs at least one SequenceBuffer")
+        first = buffers[0].env.game
+        def features(g): return env_interface(g).tags, [(f.id, f.name) for f in feature_table(g).features]
+        for b in buffers[1:]:
+            if features(b.env.game) != features(first):
+                raise ValueError(f"the games of a SequenceMix must share their observation features: {b.env.game} has other tags or features than {first}")
+        self.buffers = buffers
+
+    @property
+    def env_steps(self) -> int: return sum(b.env_steps for b in self.buffers)
+
+    def sample(self, n:int, fresh:int|None=None) -> dict[str, torch.Tensor]:
+        "`n` windows, the first `n // games` (+1) from the first game and so on; `fresh` as `SequenceBuffer.sample`, per game."
+        shares = np.full(len(self.buffers), n // len(self.buffers)); shares[:n % len(self.buffers)] += 1
+        parts = [b.sample(int(s), fresh) for b, s in zip(self.buffers, shares) if s]
+        return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+
+    def snapshot(self) -> np.ndarray: return np.concatenate([b.snapshot() for b in self.buffers])
+
+    def close(self):
+        for b in self.buffers: b.close()
+
 # %% ../nbs/11_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
-    "`z_t, a_t -> z_{t+1}` (residual MLP), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`."
+    "`z_t, a_t -> z_{t+1}` (residual MLP), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value."
     def __init__(self, latent_dim:int, # the world model's latent size
                  num_actions:int, # the game's actions
                  hidden:int=512, # width of each MLP
+                 value_discount:float|None=None, # a value head for returns discounted by this (None: no value head)
                 ):
         super().__init__()
-        self.latent_dim, self.num_actions = latent_dim, num_actions
+        if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
+        self.latent_dim, self.num_actions, self.value_discount = latent_dim, num_actions, value_discount
         mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, o))
         self.dynamics = mlp(latent_dim + num_actions, latent_dim)
         self.reward = mlp(latent_dim + num_actions, 1)
         self.cont = mlp(latent_dim, 1)
+        self.value = mlp(latent_dim, 1) if value_discount is not None else None
 
     def step(self, z, action) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "One step: the next latent, the reward, the continue logit."
@@ -97,8 +127,9 @@ class DynamicsHeads(nn.Module):
         nxt = z + self.dynamics(za)
         return nxt, self.reward(za).squeeze(-1), self.cont(nxt).squeeze(-1)
 
+
 # %% ../nbs/11_dynamics.ipynb #11c9116d
-LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue')
+LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value')
 
 def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue heads
                         z, # (n, D) the windows' first latents (with gradients, if the encoder learns)
@@ -121,18 +152,35 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
     count = n * steps
     return {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
 
+def value_targets(rewards, # (n, steps) the rewards earned
+                  dones, # (n, steps) bool: the episode ended at that step
+                  bootstrap, # (n,) the value of the observation after the last step (in the head's units)
+                  discount:float, # γ
+                 ) -> torch.Tensor:
+    "`(n, steps)` n-step returns to the window's end, bootstrapped there, times `1 - γ`: `v_k = (1 - γ) r_k + γ (1 - done_k) v_{k+1}`."
+    v, out = bootstrap, []
+    for k in reversed(range(rewards.shape[1])):
+        v = (1 - discount) * rewards[:, k] + discount * (~dones[:, k]).float() * v
+        out.append(v)
+    return torch.stack(out[::-1], 1)
+
 def predictive_loss(model, # a `WorldModel`
                     heads:DynamicsHeads, # its dynamics, reward and continue heads
                     batch:dict, # `SequenceBuffer.sample` output, on the model's device
                     weights:dict[str, float], # a weight per loss part (`LOSS_PARTS`)
                     out_dtype=torch.float32, # what the network's outputs are cast to before the losses
                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    "The weighted sum of the reconstruction, latent dynamics, reward and continue losses, and each part."
+    "The weighted sum of the reconstruction, latent dynamics, reward, continue (and value) losses, and each part."
     obs, actions = batch['obs'], batch['actions']
     n, steps = actions.shape
     z = model.encode(obs[:, 0])
     with torch.no_grad():   # the targets: no gradient, so no backward pass through the other steps' encodings
         target = model.encode(obs[:, 1:].flatten(0, 1)).view(n, steps, -1).to(out_dtype)
     recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
-    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, batch['rewards'].float(), batch['dones'], out_dtype)}
+    rewards = batch['rewards'].float()
+    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype)}
+    if heads.value is not None:   # the value of the first observation (gradient into the encoder) and of the targets (the head's own)
+        with torch.no_grad(): returns = value_targets(rewards, batch['dones'], heads.value(target[:, -1]).squeeze(-1).to(out_dtype), heads.value_discount)
+        seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)
+        parts['value'] = ((heads.value(seen).squeeze(-1).to(out_dtype) - returns) ** 2).mean()
     return sum(weights.get(k, 0.0) * v for k, v in parts.items()), parts

@@ -2,6 +2,7 @@
 
 # %% ../nbs/05_pretrain.ipynb #0568541f
 from __future__ import annotations
+import dataclasses
 from dataclasses import dataclass, fields
 from typing import ClassVar
 import math, os, time, warnings
@@ -16,7 +17,7 @@ from .tokens import token_metrics
 from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED, env_interface
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
-from .dynamics import SequenceBuffer, DynamicsHeads, predictive_loss
+from .dynamics import SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
 from .runs import crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, SavedRun, check_choices
 
 # %% auto #0
@@ -60,10 +61,16 @@ class PretrainConfig:
     "weight of the reward prediction loss (horizon > 0): what makes the latent keep what the reward depends on"
     continue_weight: float = 0.1
     "weight of the episode-continues loss (horizon > 0)"
+    value_weight: float = 0.0
+    "weight of the value loss (horizon > 0; 0: no value head): the latent learns what the play's discounted return depends on"
+    value_discount: float = 0.9
+    "the value head's discount γ (value_weight > 0): it predicts (1 - γ) x the return discounted by γ"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '': uniformly random actions"
     random_share: float = 0.0
     "with a data_policy: each agent's action is uniformly random with this probability, each step (a mix of its play and exploration)"
+    extra_games: str = ''
+    "more games played beside this one (horizon > 0), each an equal share of the windows: ';'-separated overrides such as 'num_agents=8,width=25,height=25,num_walls=30'"
     num_agents: int = 24
     "agents per environment"
     map_width: int = 25
@@ -133,8 +140,10 @@ class PretrainConfig:
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
         if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 0:
             raise ValueError(f"PretrainConfig.horizon must be a non-negative integer, got {self.horizon!r}")
-        for name in ('dynamics_weight', 'reward_weight', 'continue_weight'):
+        for name in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight'):
             if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0: raise ValueError(f"PretrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+        if not (isinstance(self.value_discount, (int, float)) and 0 <= self.value_discount < 1):
+            raise ValueError(f"PretrainConfig.value_discount must be in [0, 1), got {self.value_discount!r}")
         if isinstance(self.lr_warmup, bool) or not isinstance(self.lr_warmup, (int, np.integer)) or self.lr_warmup < 0:
             raise ValueError(f"PretrainConfig.lr_warmup must be a non-negative integer, got {self.lr_warmup!r}")
         if isinstance(self.class_balance, bool) or not isinstance(self.class_balance, (int, float)) or not 0 <= self.class_balance <= 1:
@@ -146,7 +155,7 @@ class PretrainConfig:
             raise ValueError(f"PretrainConfig.reuse ({self.reuse}) needs a buffer: buffer_size must be positive")
         if 0 < self.buffer_size < self.batch_size:
             raise ValueError(f"PretrainConfig.buffer_size ({self.buffer_size}) must be 0 or at least batch_size ({self.batch_size})")
-        self.game   # validates the game's fields together
+        self.game, self.extra_game_configs   # validate the games' fields together
         pick_device(self.device)
 
     @property
@@ -156,9 +165,23 @@ class PretrainConfig:
                           num_walls=self.num_walls, heart_sources=self.heart_sources, max_steps=self.max_episode_steps, seed=self.seed)
 
     @property
+    def extra_game_configs(self) -> list[GameConfig]:
+        "The `extra_games`, each the main game with its overrides."
+        if self.extra_games and not self.horizon: raise ValueError("PretrainConfig.extra_games needs horizon > 0 (the predictive model plays them)")
+        fields = ('num_agents', 'width', 'height', 'num_walls', 'heart_sources')
+        games = []
+        for spec in filter(None, (s.strip() for s in self.extra_games.split(';'))):
+            pairs = [kv.split('=') for kv in spec.split(',')]
+            if any(len(kv) != 2 or kv[0].strip() not in fields or not kv[1].strip().isdigit() for kv in pairs):
+                raise ValueError(f"PretrainConfig.extra_games: {spec!r} is not 'name=integer,...' with names from {', '.join(fields)}")
+            games.append(dataclasses.replace(self.game, **{k.strip(): int(v) for k, v in pairs}))
+        return games
+
+    @property
     def loss_weights(self) -> dict[str, float]:
         "The weight of each part of the predictive loss (`dynamics.LOSS_PARTS`)."
-        return {'reconstruction': 1.0, 'dynamics': self.dynamics_weight, 'reward': self.reward_weight, 'continue': self.continue_weight}
+        return {'reconstruction': 1.0, 'dynamics': self.dynamics_weight, 'reward': self.reward_weight, 'continue': self.continue_weight,
+                'value': self.value_weight}
 
     @property
     def updates(self) -> int:
@@ -323,12 +346,15 @@ def pretrain(cfg:PretrainConfig, # the job
         sample_rng = np.random.default_rng([cfg.seed, rank])
         if cfg.horizon:   # the predictive model learns from windows of play; the seed's from single observations
             from worldmodel.ppo import agent_actor   # (ppo imports this module)
-            policy = agent_actor(cfg.data_policy, game=cfg.game, seed=env_seed) if cfg.data_policy else None
-            buffer = SequenceBuffer(cfg.game, cfg.num_envs, capacity=max(cfg.buffer_size // (cfg.num_envs * cfg.num_agents), cfg.horizon + 2),
-                                    horizon=cfg.horizon, rng=sample_rng, seed=env_seed, reuse=cfg.reuse, policy=policy, random_share=cfg.random_share)
+            games = [cfg.game, *cfg.extra_game_configs]   # the agent plays the extra games too: its view is egocentric, their features the same
+            policies = [agent_actor(cfg.data_policy, game=g if i == 0 else None, seed=env_seed + i) if cfg.data_policy else None for i, g in enumerate(games)]
+            buffers = [SequenceBuffer(g, cfg.num_envs, capacity=max(cfg.buffer_size // len(games) // (cfg.num_envs * g.num_agents), cfg.horizon + 2),
+                                      horizon=cfg.horizon, rng=sample_rng, seed=env_seed + i, reuse=cfg.reuse, policy=policy, random_share=cfg.random_share)
+                       for i, (g, policy) in enumerate(zip(games, policies))]
+            buffer = buffers[0] if len(buffers) == 1 else SequenceMix(buffers)
         else: buffer = ShuffleBuffer(collector, cfg.buffer_size, sample_rng, device=device, reuse=cfg.reuse)
         model = _build_model(cfg, run.saved, lambda: buffer.snapshot() if cfg.buffer_size else collector.collect(16384), world).to(device)
-        heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n).to(device) if cfg.horizon else None
+        heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n, value_discount=cfg.value_discount if cfg.value_weight else None).to(device) if cfg.horizon else None
         if heads is not None and run.saved is not None: heads.load_state_dict(run.saved['dynamics'])
         opt = make_optimizer(nn.ModuleList([model, *([heads] if heads is not None else [])]), cfg.lr)
         first_loss_bytes = last_loss_bytes = None
