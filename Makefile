@@ -26,7 +26,7 @@ run: venv
 test: venv
 	$(BIN)/python tools/check_sync.py
 	$(BIN)/python tools/build_docs.py
-	$(BIN)/python -m pytest -q -rs tests
+	$(BIN)/python -m pytest -q -rs --durations=12 tests
 
 ## nbtest: the notebook tests alone, as nbdev runs them (`make test` runs the same cells once, while building the docs)
 nbtest: venv

@@ -273,6 +273,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.probe.linear_probe': ('probe.html#linear_probe', 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_labels': ('probe.html#probe_labels', 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_run': ('probe.html#probe_run', 'worldmodel/probe.py'),
+                                  'worldmodel.probe.probe_runs': ('probe.html#probe_runs', 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_table': ('probe.html#probe_table', 'worldmodel/probe.py'),
                                   'worldmodel.probe.raw_box_features': ('probe.html#raw_box_features', 'worldmodel/probe.py'),
                                   'worldmodel.probe.roc_auc': ('probe.html#roc_auc', 'worldmodel/probe.py'),

@@ -11,7 +11,7 @@ os.environ.setdefault('METTAGRID_LOG_LEVEL', 'WARNING')
 from mettagrid.simulator import Simulation
 
 from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs
-from .env import GameConfig, env_interface, feature_table, action_space
+from .env import GameConfig, action_space
 from .model import WorldModel
 
 # %% auto #0

@@ -178,7 +178,7 @@ def make_parser() -> argparse.ArgumentParser:
     rp.add_argument('--seed', type=int, default=HELD_OUT_SEED, help='seed of the held-out episodes (default: %(default)s)')
     rp.add_argument('--num-obs', type=int, default=4096, help='held-out observations (default: %(default)s)')
     pr = sub.add_parser('probe', help="linear probes of what a run's frozen latent knows (adjacent heart sources, walls, next reward...), beside the raw box")
-    pr.add_argument('--run-dir', required=True, help='a pre-training run directory')
+    pr.add_argument('--run-dir', required=True, nargs='+', help='pre-training run directories (several: one shared sample, one column each)')
     pr.add_argument('--num-obs', type=count, default=16384, help='observations in each of the train and test splits (default: %(default)s)')
     pr.add_argument('--seed', type=int, default=HELD_OUT_SEED, help="seed of the training split's episodes; the test split uses seed + 1 (default: %(default)s)")
     add_game_overrides(pr, "the heart-source task's")
@@ -249,12 +249,16 @@ def main(argv:list[str]|None=None) -> int:
         print(f"executed notebook: {out}")
         return 0
     if args.command == 'probe':
-        from worldmodel.probe import probe_run, format_probe_table
+        from worldmodel.probe import probe_runs, format_probe_table
         game = PPOConfig(**game_overrides(args)).game   # the agent's defaults are the task
-        try: result = probe_run(args.run_dir, num_obs=args.num_obs, seed=args.seed, game=game)
+        names = {d: 'latent' if len(args.run_dir) == 1 else d for d in dict.fromkeys(args.run_dir)}   # a column per run
+        try: results = probe_runs({names[d]: d for d in names}, num_obs=args.num_obs, seed=args.seed, game=game)
         except (FileNotFoundError, ValueError) as e: print(f"worldmodel probe: {e}", file=sys.stderr); return 2
-        print(f"{args.run_dir} (step {result['step']:,}, objective {result['objective']}) on {result['game']}, "
-              f"{result['num_train']:,} train / {result['num_test']:,} test observations:\n" + format_probe_table(result))
+        first = next(iter(results.values()))
+        table = {**first, 'rows': [{**{k: r[k] for k in ('probe', 'metric', 'baseline', 'raw box')}, **{n: results[n]['rows'][i]['latent'] for n in results}}
+                                   for i, r in enumerate(first['rows'])]}
+        print('\n'.join(f"{d} (step {results[n]['step']:,}, objective {results[n]['objective']})" for d, n in names.items()) +
+              f" on {first['game']}, {first['num_train']:,} train / {first['num_test']:,} test observations:\n" + format_probe_table(table))
         return 0
     if args.command == 'status':
         try: s = run_status(args.run_dir, stall_seconds=args.stall_seconds)

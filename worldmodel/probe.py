@@ -14,7 +14,7 @@ from .tokens import GLOBAL_LOCATION, padding_mask, unpack_location
 # %% auto #0
 __all__ = ['TASK_GAME', 'DIRECTIONS', 'L2_GRID', 'PROBES', 'collect_transitions', 'tag_layers', 'probe_labels', 'roc_auc',
            'fit_logistic', 'linear_probe', 'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table',
-           'probe_run']
+           'probe_runs', 'probe_run']
 
 # %% ../nbs/10_probe.ipynb #27c1cfae
 TASK_GAME = GameConfig(num_agents=TASK['num_agents'], width=TASK['width'], height=TASK['height'], num_walls=TASK['num_walls'],
@@ -207,19 +207,32 @@ def format_probe_table(result:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/10_probe.ipynb #877dcd28
+def probe_runs(run_dirs:dict, # name -> pre-training run directory
+               num_obs:int=16384, # observations in each of the train and test splits
+               seed:int=HELD_OUT_SEED, # train on this seed's episodes, test on seed + 1's
+               game:GameConfig|None=None, # the game (default: the heart-source task, `TASK_GAME`)
+              ) -> dict[str, dict]:
+    "Name -> the probe table of that run's frozen latent beside the raw box's, every run on one held-out sample (the raw box fitted once); each recorded in its `run_dir/probes.json`."
+    from worldmodel.pretrain import load_model
+    if 'raw box' in run_dirs: raise ValueError("'raw box' names the reference row: give the run another name")
+    game = game or TASK_GAME
+    saved = {name: load_run(d) for name, d in run_dirs.items()}   # each checkpoint read once (a missing one fails before any play)
+    train, test = collect_transitions(game, num_obs, seed=seed), collect_transitions(game, num_obs, seed=seed + 1)
+    table = probe_table(game, {'raw box': raw_box_features(game), **{name: latent_features(load_model(s)) for name, s in saved.items()}}, train, test)
+    out = {}
+    for name, run_dir in run_dirs.items():
+        out[name] = {'rows': [{'probe': r['probe'], 'metric': r['metric'], 'baseline': r['baseline'], 'raw box': r['raw box'], 'latent': r[name]}
+                              for r in table['rows']],
+                     **{k: table[k] for k in ('positives', 'num_train', 'num_test')},
+                     'run_dir': str(run_dir), 'step': saved[name].step, 'objective': saved[name].config.get('objective'), 'seed': seed,
+                     'game': {k: getattr(game, k) for k in ('num_agents', 'width', 'height', 'num_walls', 'heart_sources', 'max_steps')}}
+        replace_record(Path(run_dir)/'probes.json', out[name])
+    return out
+
 def probe_run(run_dir, # a pre-training run directory
               num_obs:int=16384, # observations in each of the train and test splits
               seed:int=HELD_OUT_SEED, # train on this seed's episodes, test on seed + 1's
               game:GameConfig|None=None, # the game (default: the heart-source task, `TASK_GAME`)
              ) -> dict:
     "The probe table of a run's frozen latent and of the raw box, on held-out data; recorded in `run_dir/probes.json`."
-    from worldmodel.pretrain import load_model
-    run_dir, game = Path(run_dir), game or TASK_GAME
-    saved = load_run(run_dir)
-    model = load_model(run_dir)
-    train, test = collect_transitions(game, num_obs, seed=seed), collect_transitions(game, num_obs, seed=seed + 1)
-    result = {**probe_table(game, {'raw box': raw_box_features(game), 'latent': latent_features(model)}, train, test),
-              'run_dir': str(run_dir), 'step': saved.step, 'objective': saved.config.get('objective'), 'seed': seed,
-              'game': {k: getattr(game, k) for k in ('num_agents', 'width', 'height', 'num_walls', 'heart_sources', 'max_steps')}}
-    replace_record(run_dir/'probes.json', result)
-    return result
+    return probe_runs({'latent': run_dir}, num_obs, seed, game)['latent']
