@@ -138,6 +138,10 @@ def main():
     os.chdir(ROOT)
     todo = [nb for nb in notebooks if args.only is None or nb.stem in args.only]
     t0 = time.time()
+    # two notebooks run at once, each with torch's threads for every core: OpenMP threads that spin while they wait take
+    # the cores from the other notebook (10_probe beside 11_dynamics: 110 s and 71 s spinning, 57 s and 18 s passive,
+    # the same thread counts and results); a caller's own setting wins
+    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     # one fresh process per notebook, as nbdev_test runs them: no notebook sees another's state
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1) as pool:
         for path, (page, seconds) in zip(todo, pool.map(_timed_build, todo, [skip_flags] * len(todo), [cfg.doc_host] * len(todo))):
@@ -153,6 +157,6 @@ def main():
     cmd = [str(BIN/'sphinx-build'), '-b', 'html', '-q', '-d', str(PROC/'.doctrees'), str(PROC), str(out)]
     subprocess.run(cmd, check=True)
     shutil.rmtree(ROOT/'jupyter_execute', ignore_errors=True)   # MyST-NB's copy of the outputs beside the site; the site has its own
-    print(f"site written to {out.relative_to(ROOT)}/index.html ({len(pages)} pages)")
+    print(f"site written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}/index.html ({len(pages)} pages)")
 
 if __name__ == '__main__': main()
