@@ -237,6 +237,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                           'worldmodel/pretrain.py'),
                                      'worldmodel.pretrain.PretrainConfig.updates': ( 'pretrain.html#pretrainconfig.updates',
                                                                                      'worldmodel/pretrain.py'),
+                                     'worldmodel.pretrain.PretrainConfig.value_head_discount': ( 'pretrain.html#pretrainconfig.value_head_discount',
+                                                                                                 'worldmodel/pretrain.py'),
                                      'worldmodel.pretrain.ShuffleBuffer': ('pretrain.html#shufflebuffer', 'worldmodel/pretrain.py'),
                                      'worldmodel.pretrain.ShuffleBuffer.__init__': ( 'pretrain.html#shufflebuffer.__init__',
                                                                                      'worldmodel/pretrain.py'),

@@ -31,7 +31,7 @@ def dream_heads(saved:SavedRun, # a pre-training run's `load_run`
         raise ValueError(f"{saved.path} holds a reconstruction-only world model (horizon=0): it has no dynamics to dream with; "
                          "pre-train one with --horizon K")
     cfg = PretrainConfig.from_dict(saved.config)
-    heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n, value_discount=cfg.value_discount if cfg.value_weight else None)
+    heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n, value_discount=cfg.value_head_discount)
     heads.load_state_dict(saved.state['dynamics'])
     return heads.to(device), cfg.loss_weights
 

@@ -178,6 +178,11 @@ class PretrainConfig:
         return games
 
     @property
+    def value_head_discount(self) -> float|None:
+        "The discount of the dynamics heads' value head; None when the loss has no value part (`DynamicsHeads.value_discount`)."
+        return self.value_discount if self.value_weight else None
+
+    @property
     def loss_weights(self) -> dict[str, float]:
         "The weight of each part of the predictive loss (`dynamics.LOSS_PARTS`)."
         return {'reconstruction': 1.0, 'dynamics': self.dynamics_weight, 'reward': self.reward_weight, 'continue': self.continue_weight,
@@ -354,7 +359,7 @@ def pretrain(cfg:PretrainConfig, # the job
             buffer = buffers[0] if len(buffers) == 1 else SequenceMix(buffers)
         else: buffer = ShuffleBuffer(collector, cfg.buffer_size, sample_rng, device=device, reuse=cfg.reuse)
         model = _build_model(cfg, run.saved, lambda: buffer.snapshot() if cfg.buffer_size else collector.collect(16384), world).to(device)
-        heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n, value_discount=cfg.value_discount if cfg.value_weight else None).to(device) if cfg.horizon else None
+        heads = DynamicsHeads(cfg.latent_dim, env_interface(cfg.game).action_space.n, value_discount=cfg.value_head_discount).to(device) if cfg.horizon else None
         if heads is not None and run.saved is not None: heads.load_state_dict(run.saved['dynamics'])
         opt = make_optimizer(nn.ModuleList([model, *([heads] if heads is not None else [])]), cfg.lr)
         first_loss_bytes = last_loss_bytes = None
