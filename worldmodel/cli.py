@@ -255,8 +255,12 @@ def main(argv:list[str]|None=None) -> int:
         try: results = probe_runs({names[d]: d for d in names}, num_obs=args.num_obs, seed=args.seed, game=game)
         except (FileNotFoundError, ValueError) as e: print(f"worldmodel probe: {e}", file=sys.stderr); return 2
         first = next(iter(results.values()))
-        table = {**first, 'rows': [{**{k: r[k] for k in ('probe', 'metric', 'baseline', 'raw box')}, **{n: results[n]['rows'][i]['latent'] for n in results}}
-                                   for i, r in enumerate(first['rows'])]}
+        def row(i):   # one row of every run's table: a value per run, and each one's AUC difference from the box
+            r = first['rows'][i]
+            differences = {n: results[n]['rows'][i]['vs raw box']['latent'] for n in results if 'vs raw box' in results[n]['rows'][i]}
+            return {**{k: r[k] for k in ('probe', 'metric', 'baseline', 'raw box')}, **{n: results[n]['rows'][i]['latent'] for n in results},
+                    **({'vs raw box': differences} if differences else {})}
+        table = {**first, 'rows': [row(i) for i in range(len(first['rows']))]}
         print('\n'.join(f"{d} (step {results[n]['step']:,}, objective {results[n]['objective']})" for d, n in names.items()) +
               f" on {first['game']}, {first['num_train']:,} train / {first['num_test']:,} test observations:\n" + format_probe_table(table))
         return 0

@@ -12,9 +12,9 @@ from .runs import replace_record, load_run
 from .tokens import GLOBAL_LOCATION, padding_mask, unpack_location
 
 # %% auto #0
-__all__ = ['TASK_GAME', 'DIRECTIONS', 'L2_GRID', 'PROBES', 'collect_transitions', 'tag_layers', 'probe_labels', 'roc_auc',
-           'fit_logistic', 'linear_probe', 'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table',
-           'probe_runs', 'probe_run']
+__all__ = ['TASK_GAME', 'DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions', 'tag_layers', 'probe_labels',
+           'roc_auc', 'fit_logistic', 'linear_probe', 'auc_difference', 'raw_box_features', 'latent_features',
+           'probe_table', 'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison']
 
 # %% ../nbs/10_probe.ipynb #27c1cfae
 TASK_GAME = GameConfig(num_agents=TASK['num_agents'], width=TASK['width'], height=TASK['height'], num_walls=TASK['num_walls'],
@@ -84,18 +84,17 @@ def probe_labels(game:GameConfig, # the game the observations come from
     return out
 
 # %% ../nbs/10_probe.ipynb #9ba67ef0
+def _midranks(x:np.ndarray) -> np.ndarray:
+    "1-based ranks of `x`, tied values sharing the mean of their ranks."
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    return (np.cumsum(counts) - (counts - 1) / 2)[inverse.reshape(-1)]
+
 def roc_auc(scores:np.ndarray, labels:np.ndarray) -> float:
     "Area under the ROC curve: the chance a random positive scores above a random negative (ties count half)."
-    labels = labels.astype(bool)
+    labels = np.asarray(labels).astype(bool)
     pos, neg = labels.sum(), (~labels).sum()
     if pos == 0 or neg == 0: return float('nan')
-    order = np.argsort(scores, kind='mergesort')
-    ranks = np.empty(len(scores)); ranks[order] = np.arange(1, len(scores) + 1)
-    s = scores[order]   # average ranks over ties
-    starts = np.r_[0, np.flatnonzero(np.diff(s)) + 1]; ends = np.r_[starts[1:], len(s)]
-    for a, b in zip(starts, ends):
-        if b - a > 1: ranks[order[a:b]] = (a + b + 1) / 2
-    return float((ranks[labels].sum() - pos * (pos + 1) / 2) / (pos * neg))
+    return float((_midranks(np.asarray(scores))[labels].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 def _standardise(train, test):
     mean, std = train.mean(0, keepdims=True), train.std(0, keepdims=True) + 1e-6
@@ -139,7 +138,7 @@ def linear_probe(train_x:np.ndarray, train_y:np.ndarray, test_x:np.ndarray, test
                  groups:tuple[np.ndarray, np.ndarray]|None=None, # (train, test) group ids: one probe per group (the action taken)
                  l2_grid:tuple=L2_GRID, # regularisation strengths; the best on the last quarter of the training split is refitted on all of it
                 ) -> dict:
-    "Fit on train, score on test: AUC (and accuracy vs the majority) for a bool target, R^2 for a number."
+    "Fit on train, score on test: AUC (and accuracy vs the majority, and the test `scores`) for a bool target, R^2 for a number."
     train_x, test_x = _standardise(train_x, test_x)
     if train_y.dtype != bool:
         keep_tr, keep_te = ~np.isnan(train_y), ~np.isnan(test_y)
@@ -153,12 +152,34 @@ def linear_probe(train_x:np.ndarray, train_y:np.ndarray, test_x:np.ndarray, test
         scores = _logistic_scores(train_x, train_y, test_x, groups, l2)
         majority = max(test_y.mean(), 1 - test_y.mean())
         return {'metric': 'auc', 'value': roc_auc(scores, test_y), 'accuracy': float(((scores > 0) == test_y).mean()),
-                'majority': float(majority), 'l2': l2}
+                'majority': float(majority), 'l2': l2, 'scores': scores}
     gram_fit, gram_val = train_x[fit].T @ train_x[fit], train_x[val].T @ train_x[val]
     def val_r2(l2): return _r2(_ridge_predict(gram_fit, train_x[fit], train_y[fit], train_x[val], l2), train_y[val])
     l2 = max(l2_grid, key=val_r2) if len(l2_grid) > 1 else l2_grid[0]
     return {'metric': 'r2', 'value': _r2(_ridge_predict(gram_fit + gram_val, train_x, train_y, test_x, l2), test_y), 'l2': l2}
 
+
+# %% ../nbs/10_probe.ipynb #3c43ef4f
+def auc_difference(scores_a:np.ndarray, scores_b:np.ndarray, # two scorers' scores of the same examples
+                   labels:np.ndarray, # the examples' bool labels
+                   z:float=1.96, # the interval's half-width in standard errors (1.96: 95%)
+                  ) -> dict:
+    "AUC of `scores_a` minus AUC of `scores_b` on the same examples: `{'a', 'b', 'difference', 'se', 'low', 'high'}` (DeLong's paired standard error)."
+    labels = np.asarray(labels).astype(bool)
+    if not len(scores_a) == len(scores_b) == len(labels):
+        raise ValueError(f"auc_difference needs one score per example from each scorer: got {len(scores_a)}, {len(scores_b)} scores for {len(labels)} labels")
+    pos, neg = labels.sum(), (~labels).sum()
+    if pos < 2 or neg < 2: raise ValueError(f"auc_difference needs 2 or more positives and negatives, got {pos} and {neg}")
+    per_pos, per_neg = [], []
+    for s in (np.asarray(scores_a), np.asarray(scores_b)):
+        ranks = _midranks(s)
+        per_pos.append((ranks[labels] - _midranks(s[labels])) / neg)         # each positive: the share of negatives below it
+        per_neg.append(1 - (ranks[~labels] - _midranks(s[~labels])) / pos)   # each negative: the share of positives above it
+    auc = np.mean(per_pos, axis=1)
+    cov = np.cov(per_pos) / pos + np.cov(per_neg) / neg
+    se = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
+    difference = float(auc[0] - auc[1])
+    return {'a': float(auc[0]), 'b': float(auc[1]), 'difference': difference, 'se': se, 'low': difference - z * se, 'high': difference + z * se}
 
 # %% ../nbs/10_probe.ipynb #e8d4ffb4
 PROBES = (*[f'source_{d}' for d in DIRECTIONS], *[f'wall_{d}' for d in DIRECTIONS], 'sources_in_view', 'agents_in_view',
@@ -181,29 +202,33 @@ def probe_table(game:GameConfig, # the game the data comes from
                 representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)
                 train:dict, test:dict, # `collect_transitions` outputs (different seeds)
                ) -> dict:
-    "`{'rows': [{'probe', 'metric', 'baseline', <representation>: value, ...}], 'positives': {probe: share in test}}`."
+    "`{'rows': [{'probe', 'metric', 'baseline', <representation>: value, ..., 'vs raw box': {<representation>: AUC difference}}], 'positives': {probe: share in test}}`."
     lt, le = probe_labels(game, train), probe_labels(game, test)
     feats = {name: (f(train['obs']), f(test['obs'])) for name, f in representations.items()}
     rows = []
     for p in PROBES:
         groups = (train['actions'], test['actions']) if p == 'reward' else None
-        row = {'probe': p}
-        for name, (ftr, fte) in feats.items():
-            r = linear_probe(ftr, lt[p], fte, le[p], groups)
-            row['metric'], row['baseline'] = r['metric'], 0.5 if r['metric'] == 'auc' else 0.0
-            row[name] = r['value']
+        fits = {name: linear_probe(ftr, lt[p], fte, le[p], groups) for name, (ftr, fte) in feats.items()}
+        metric = next(iter(fits.values()))['metric']
+        row = {'probe': p, 'metric': metric, 'baseline': 0.5 if metric == 'auc' else 0.0, **{name: r['value'] for name, r in fits.items()}}
+        if 'scores' in fits.get('raw box', {}):   # each AUC against the box's, on the same test observations
+            row['vs raw box'] = {name: {k: v for k, v in auc_difference(r['scores'], fits['raw box']['scores'], le[p]).items() if k in ('difference', 'se', 'low', 'high')}
+                                 for name, r in fits.items() if name != 'raw box' and 'scores' in r}
         rows.append(row)
     share = {p: float(np.nanmean(le[p].astype(float))) for p in PROBES if le[p].dtype == bool}
     return {'rows': rows, 'positives': share, 'num_train': len(train['obs']), 'num_test': len(test['obs'])}
 
 def format_probe_table(result:dict) -> str:
-    "The table as Markdown: one row per probe, one column per representation."
-    names = [k for k in result['rows'][0] if k not in ('probe', 'metric', 'baseline')]
-    lines = ['| probe | metric | chance | ' + ' | '.join(names) + ' | positives (test) |', '|---|---|---|' + '---|' * (len(names) + 1)]
+    "The table as Markdown: one row per probe, one column per representation, then each one's AUC minus the raw box's with its 95% interval."
+    names = [k for k in result['rows'][0] if k not in ('probe', 'metric', 'baseline', 'vs raw box')]
+    compared = [n for n in names if any(n in r.get('vs raw box', {}) for r in result['rows'])]
+    def difference(d): return '' if d is None else f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+    lines = ['| probe | metric | chance | ' + ' | '.join(names) + ''.join(f' | {n} - raw box [95%]' for n in compared) + ' | positives (test) |',
+             '|---|---|---|' + '---|' * (len(names) + len(compared) + 1)]
     for r in result['rows']:
         pos = result['positives'].get(r['probe'])
         lines.append(f"| {r['probe']} | {r['metric']} | {r['baseline']:.1f} | " + ' | '.join(f"{r[n]:.3f}" for n in names) +
-                     f" | {'' if pos is None else f'{100 * pos:.1f}%'} |")
+                     ''.join(f" | {difference(r.get('vs raw box', {}).get(n))}" for n in compared) + f" | {'' if pos is None else f'{100 * pos:.1f}%'} |")
     return '\n'.join(lines)
 
 # %% ../nbs/10_probe.ipynb #877dcd28
@@ -221,7 +246,8 @@ def probe_runs(run_dirs:dict, # name -> pre-training run directory
     table = probe_table(game, {'raw box': raw_box_features(game), **{name: latent_features(load_model(s)) for name, s in saved.items()}}, train, test)
     out = {}
     for name, run_dir in run_dirs.items():
-        out[name] = {'rows': [{'probe': r['probe'], 'metric': r['metric'], 'baseline': r['baseline'], 'raw box': r['raw box'], 'latent': r[name]}
+        out[name] = {'rows': [{'probe': r['probe'], 'metric': r['metric'], 'baseline': r['baseline'], 'raw box': r['raw box'], 'latent': r[name],
+                               **({'vs raw box': {'latent': r['vs raw box'][name]}} if name in r.get('vs raw box', {}) else {})}
                               for r in table['rows']],
                      **{k: table[k] for k in ('positives', 'num_train', 'num_test')},
                      'run_dir': str(run_dir), 'step': saved[name].step, 'objective': saved[name].config.get('objective'), 'seed': seed,
@@ -236,3 +262,31 @@ def probe_run(run_dir, # a pre-training run directory
              ) -> dict:
     "The probe table of a run's frozen latent and of the raw box, on held-out data; recorded in `run_dir/probes.json`."
     return probe_runs({'latent': run_dir}, num_obs, seed, game)['latent']
+
+# %% ../nbs/10_probe.ipynb #d4995d9a
+BOX_TEST = (*[f'source_{d}' for d in DIRECTIONS], 'reward')   # what the reward turns on: a source beside the agent, the next reward
+
+def box_verdict(difference:dict, # an `auc_difference` (or a probe row's `vs raw box` entry): 'low', 'high'
+                margin:float=0.001, # how far below the box still counts as as good
+               ) -> str:
+    "'as good' if the interval of latent - box lies above `-margin`, 'worse' if below it, else 'undecided'."
+    if margin < 0: raise ValueError(f"margin is a distance below the box, not negative: got {margin}")
+    return 'as good' if difference['low'] >= -margin else 'worse' if difference['high'] < -margin else 'undecided'
+
+def format_box_comparison(records:dict, # name -> a `probe_runs` record, all of one sample
+                          probes:tuple=BOX_TEST, # which AUC rows to compare
+                          margin:float=0.001, # non-inferiority margin (`box_verdict`)
+                         ) -> str:
+    "Markdown: a row per run, a column per probe: the verdict, then the latent's AUC minus the raw box's [95%]."
+    def cell(row):
+        d = row.get('vs raw box', {}).get('latent')
+        if d is None: return 'n/a'
+        verdict = box_verdict(d, margin)
+        return f"{f'**{verdict}**' if verdict == 'as good' else verdict} {d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+    lines = ['| run | ' + ' | '.join(probes) + ' |', '|---|' + '---|' * len(probes)]
+    for name, record in records.items():
+        rows = {r['probe']: r for r in record['rows']}
+        missing = [p for p in probes if p not in rows]
+        if missing: raise ValueError(f"format_box_comparison: {name!r} has no probe {missing}; it has {sorted(rows)}")
+        lines.append(f'| {name} | ' + ' | '.join(cell(rows[p]) for p in probes) + ' |')
+    return '\n'.join(lines)
