@@ -278,6 +278,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.probe.latent_features': ('probe.html#latent_features', 'worldmodel/probe.py'),
                                   'worldmodel.probe.linear_probe': ('probe.html#linear_probe', 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_labels': ('probe.html#probe_labels', 'worldmodel/probe.py'),
+                                  'worldmodel.probe.probe_return_correlation': ( 'probe.html#probe_return_correlation',
+                                                                                 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_run': ('probe.html#probe_run', 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_runs': ('probe.html#probe_runs', 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_table': ('probe.html#probe_table', 'worldmodel/probe.py'),

@@ -14,7 +14,8 @@ from .tokens import GLOBAL_LOCATION, padding_mask, unpack_location
 # %% auto #0
 __all__ = ['TASK_GAME', 'DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions', 'tag_layers', 'probe_labels',
            'roc_auc', 'fit_logistic', 'linear_probe', 'auc_difference', 'raw_box_features', 'latent_features',
-           'probe_table', 'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison']
+           'probe_table', 'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison',
+           'probe_return_correlation']
 
 # %% ../nbs/10_probe.ipynb #27c1cfae
 TASK_GAME = GameConfig(num_agents=TASK['num_agents'], width=TASK['width'], height=TASK['height'], num_walls=TASK['num_walls'],
@@ -211,7 +212,7 @@ def probe_table(game:GameConfig, # the game the data comes from
         fits = {name: linear_probe(ftr, lt[p], fte, le[p], groups) for name, (ftr, fte) in feats.items()}
         metric = next(iter(fits.values()))['metric']
         row = {'probe': p, 'metric': metric, 'baseline': 0.5 if metric == 'auc' else 0.0, **{name: r['value'] for name, r in fits.items()}}
-        if 'scores' in fits.get('raw box', {}):   # each AUC against the box's, on the same test observations
+        if 'scores' in fits.get('raw box', {}) and 2 <= le[p].sum() <= len(le[p]) - 2:   # each AUC against the box's, on the same test observations
             row['vs raw box'] = {name: {k: v for k, v in auc_difference(r['scores'], fits['raw box']['scores'], le[p]).items() if k in ('difference', 'se', 'low', 'high')}
                                  for name, r in fits.items() if name != 'raw box' and 'scores' in r}
         rows.append(row)
@@ -290,3 +291,18 @@ def format_box_comparison(records:dict, # name -> a `probe_runs` record, all of 
         if missing: raise ValueError(f"format_box_comparison: {name!r} has no probe {missing}; it has {sorted(rows)}")
         lines.append(f'| {name} | ' + ' | '.join(cell(rows[p]) for p in probes) + ' |')
     return '\n'.join(lines)
+
+# %% ../nbs/10_probe.ipynb #11d4a6de
+def probe_return_correlation(records:dict, # name -> a `probe_runs` record, all of one sample
+                             returns:dict, # name -> the return of an agent trained on that latent
+                            ) -> dict[str, float]:
+    "Per probe: Spearman's rank correlation, across the latents named in both, of the probe's score with the agent's return (nan where either is constant)."
+    names = [n for n in returns if n in records]
+    if len(names) < 3: raise ValueError(f"probe_return_correlation needs 3 or more latents with both a probe record and a return, got {names}")
+    scores = {n: {r['probe']: r['latent'] for r in records[n]['rows']} for n in names}
+    ranked_returns = _midranks(np.array([returns[n] for n in names], float))
+    out = {}
+    for probe in scores[names[0]]:
+        ranked = _midranks(np.array([scores[n][probe] for n in names], float))
+        out[probe] = float(np.corrcoef(ranked, ranked_returns)[0, 1]) if ranked.std() > 0 and ranked_returns.std() > 0 else float('nan')
+    return out
