@@ -124,14 +124,17 @@ class ObsBox(nn.Module):
                  cell_features:tuple[str, ...]|None=None, # features that get a layer (default: every feature of the table)
                  global_features:tuple[str, ...]|None=None, # features read from global tokens (default: every feature)
                  window:int=13, # side of the egocentric window
+                 view_radius:int|None=None, # place only the cells within this many rows and columns of the agent's (None: the whole window)
                 ):
         super().__init__()
+        if view_radius is not None and not (isinstance(view_radius, int) and 0 <= view_radius <= window // 2):
+            raise ValueError(f"view_radius must be an integer from 0 to {window // 2} (the whole window) or None, got {view_radius!r}")
         names = [f.name for f in features.features]
         cell_features = tuple(names if cell_features is None else cell_features)
         global_features = tuple(names if global_features is None else global_features)
         for name in (*cell_features, *global_features):
             if name not in features: raise ValueError(f"feature {name!r} is not in the game's feature table")
-        self.features, self.num_tags, self.window = features, num_tags, window
+        self.features, self.num_tags, self.window, self.view_radius = features, num_tags, window, view_radius
         self.cell_features, self.global_features = cell_features, global_features
         # a value layer per cell feature but the tag, then a one-hot layer per tag value
         valued = [n for n in cell_features if n != 'tag']
@@ -151,10 +154,11 @@ class ObsBox(nn.Module):
             value[tag] = 1.0
         glob = torch.full((256,), -1)                        # by feature id: index in the global vector (-1: none)
         for i, n in enumerate(global_features): glob[features[n].id] = i
-        cell = torch.full((256,), -1)                        # by location byte: cell index in the window (-1: outside)
+        cell = torch.full((256,), -1)                        # by location byte: cell index in the window (-1: outside, or beyond view_radius)
+        centre, reach = window // 2, window // 2 if view_radius is None else view_radius
         for loc in range(256):
             row, col = loc >> 4, loc & 15
-            if row < window and col < window and loc != GLOBAL_LOCATION: cell[loc] = row * window + col
+            if row < window and col < window and loc != GLOBAL_LOCATION and max(abs(row - centre), abs(col - centre)) <= reach: cell[loc] = row * window + col
         for name, t in (('offset_lut', offset.flatten()), ('value_lut', value.flatten()), ('global_lut', glob), ('cell_lut', cell)):
             self.register_buffer(name, t, persistent=False)
 

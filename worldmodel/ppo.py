@@ -55,6 +55,8 @@ class PPOConfig:
     "hidden units of the actor and critic heads (0: linear heads)"
     conv_channels: int = 32
     "channels of the raw pipeline's two convolutions"
+    view_radius: int = 6
+    "the raw pipeline sees the cells within this many rows and columns of the agent (6: the whole 13x13 window; 1: the 8 cells around it, a control for what the cells further off are worth)"
     num_agents: int = TASK['num_agents']
     "agents per environment"
     map_width: int = TASK['width']
@@ -135,6 +137,10 @@ class PPOConfig:
             raise ValueError("PPOConfig.obs='latent' needs encoder: the run directory of a pre-trained world model")
         if self.obs == 'raw' and (self.encoder or self.finetune_encoder):
             raise ValueError("PPOConfig.encoder and finetune_encoder apply to obs='latent' only")
+        if isinstance(self.view_radius, bool) or not isinstance(self.view_radius, (int, np.integer)) or not 0 <= self.view_radius <= 6:
+            raise ValueError(f"PPOConfig.view_radius must be an integer from 0 to 6 (the whole window), got {self.view_radius!r}")
+        if self.obs == 'latent' and self.view_radius != 6:
+            raise ValueError("PPOConfig.view_radius applies to obs='raw' only (an encoder reads the whole observation)")
         if self.rollout_steps % self.bptt_horizon:
             raise ValueError(f"PPOConfig.rollout_steps ({self.rollout_steps}) must be a multiple of bptt_horizon ({self.bptt_horizon})")
         segments = self.rollout_steps // self.bptt_horizon * self.num_envs * self.num_agents
@@ -178,7 +184,7 @@ def make_policy(cfg:PPOConfig, device='cpu',
     num_actions = env_interface(game).action_space.n
     if cfg.obs == 'raw':
         cells, globals_ = game_features(game)
-        encoder = BoxCNN(ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_), channels=cfg.conv_channels)
+        encoder = BoxCNN(ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_, view_radius=int(cfg.view_radius)), channels=cfg.conv_channels)
     else:
         from worldmodel.pretrain import load_model, PretrainConfig
         encoder_run = encoder_run or load_run(cfg.encoder)   # one read of the encoder's checkpoint
