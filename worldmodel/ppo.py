@@ -405,7 +405,7 @@ def train_agent(cfg:PPOConfig, # the job
         finally:
             env.close()
         summary = run.finish(sps=(step - run.resumed_from) / max(run.elapsed, 1e-9), obs=cfg.obs, core=cfg.core,
-                             final_return=returns_seen[-1] if returns_seen else None, rollout_bytes_per_step=buf.nbytes / cfg.steps_per_rollout,
+                             last_return=returns_seen[-1] if returns_seen else None, rollout_bytes_per_step=buf.nbytes / cfg.steps_per_rollout,   # one record: `final_return` is the measure
                              **({'imagined_steps': imagined} if heads is not None else {}), **used)
         run.print(f"finished at agent step {step:,} in {summary['wall_s']:.0f} s")
         return summary
