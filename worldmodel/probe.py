@@ -219,11 +219,13 @@ def probe_table(game:GameConfig, # the game the data comes from
     share = {p: float(np.nanmean(le[p].astype(float))) for p in PROBES if le[p].dtype == bool}
     return {'rows': rows, 'positives': share, 'num_train': len(train['obs']), 'num_test': len(test['obs'])}
 
+def _format_difference(d): return f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"   # an AUC difference and its interval
+
 def format_probe_table(result:dict) -> str:
     "The table as Markdown: one row per probe, one column per representation, then each one's AUC minus the raw box's with its 95% interval."
     names = [k for k in result['rows'][0] if k not in ('probe', 'metric', 'baseline', 'vs raw box')]
     compared = [n for n in names if any(n in r.get('vs raw box', {}) for r in result['rows'])]
-    def difference(d): return '' if d is None else f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+    def difference(d): return '' if d is None else _format_difference(d)
     lines = ['| probe | metric | chance | ' + ' | '.join(names) + ''.join(f' | {n} - raw box [95%]' for n in compared) + ' | positives (test) |',
              '|---|---|---|' + '---|' * (len(names) + len(compared) + 1)]
     for r in result['rows']:
@@ -283,7 +285,7 @@ def format_box_comparison(records:dict, # name -> a `probe_runs` record, all of 
         d = row.get('vs raw box', {}).get('latent')
         if d is None: return 'n/a'
         verdict = box_verdict(d, margin)
-        return f"{f'**{verdict}**' if verdict == 'as good' else verdict} {d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+        return f"{f'**{verdict}**' if verdict == 'as good' else verdict} {_format_difference(d)}"
     lines = ['| run | ' + ' | '.join(probes) + ' |', '|---|' + '---|' * len(probes)]
     for name, record in records.items():
         rows = {r['probe']: r for r in record['rows']}
