@@ -23,8 +23,9 @@ import torch
 os.environ.setdefault('WANDB_MODE', 'disabled')
 sys.path.insert(0, str(Path(__file__).parent))
 from pretrain_throughput import matmul_ceiling
-from worldmodel.agent import VecEnv
-from worldmodel.ppo import PPOConfig, make_policy, step_cost, train_agent
+from worldmodel.env import VecEnv
+from worldmodel.agent import PPOConfig, make_policy
+from worldmodel.ppo import step_cost, train_agent
 from worldmodel.pretrain import PretrainConfig, pretrain
 from worldmodel.runs import read_metrics, pick_device, bf16_supported
 

@@ -131,7 +131,8 @@ def test_wandb_stand_in_never_stops_a_run(tmp_path, behaviour):
 
 def test_nan_stops_without_overwriting_a_good_checkpoint(tmp_path, monkeypatch):
     from worldmodel import ppo
-    from worldmodel.ppo import PPOConfig, train_agent
+    from worldmodel.agent import PPOConfig
+    from worldmodel.ppo import train_agent
     from worldmodel.runs import NonFiniteError, load_checkpoint, nonfinite_tensors
     easy = dict(num_agents=4, map_width=10, map_height=10, num_walls=0, heart_sources=12, max_episode_steps=64, num_envs=2,
                 rollout_steps=32, bptt_horizon=16, console_every=100, wandb=False, checkpoint_every=AGENT_EVERY)

@@ -5,7 +5,7 @@ from dataclasses import fields, MISSING
 import pytest
 from conftest import ROOT
 from worldmodel.pretrain import PretrainConfig
-from worldmodel.ppo import PPOConfig
+from worldmodel.agent import PPOConfig
 
 OWN_DEFAULTS = {'run_dir', 'steps'}
 

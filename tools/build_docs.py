@@ -55,10 +55,27 @@ def _html_link(m) -> str:
     text = re.sub(r'`([^`]+)`', r'<code>\1</code>', text)
     return f'<a href="{m[2]}">{text}</a>'
 
+# a fenced code block (```python ... ```), not a MyST directive (```{toctree}): its text is code, never markdown
+CODE_FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})(?![ \t]*\{)[^\n]*\n.*?^ {0,3}\1[ \t]*$', re.M | re.S)
+NBDEV_LINK = re.compile(r'\[(`[^`\n]+`)\]\([^)\s]*\)')   # nbdev's link to a name, [`name`](url): `_link_sym`'s form
+
+def unlink_code(text:str) -> str:
+    "Inside code blocks, nbdev's links `[`name`](url)` back to the `name` written in the source."
+    # `add_links` links every line of a markdown output, fences included (`link_line`, not the fence-aware `linkify`):
+    # a docments comment in show_doc's signature block, `x, # its `load_run``, would show markup inside the code
+    return CODE_FENCE.sub(lambda m: NBDEV_LINK.sub(r'\1', m[0]), text)
+
 def myst_text(text:str, doc_host:str) -> str:
     "Markdown written for Quarto, readable by MyST: no link attributes, links between pages relative and left as HTML."
-    text = LINK_ATTRS.sub(')', text)
     text = re.sub(r'^---\s*\n', '', text)   # show_doc opens with a rule that MyST would take for front matter
+    out, end = [], 0
+    for m in [*CODE_FENCE.finditer(text), None]:   # markdown between code blocks; code blocks kept as they are
+        out.append(_myst_markdown(text[end:m.start() if m else len(text)], doc_host))
+        if m: out.append(m[0]); end = m.end()
+    return ''.join(out)
+
+def _myst_markdown(text:str, doc_host:str) -> str:
+    text = LINK_ATTRS.sub(')', text)
     if doc_host: text = text.replace(doc_host.rstrip('/') + '/', '')   # absolute links to the site's own host become relative
     text = SOURCE_LINK.sub('', text)   # show_doc's link to the source on a git host, when settings.ini names none
     text = ROOT_PAGE_LINK.sub(r'](\1', text)   # with no doc_host nbdev links pages from the root, `/page.html`: make them relative
@@ -92,7 +109,7 @@ def to_myst(nb, doc_host:str) -> tuple[str, object]:
             for out in cell.get('outputs', []):
                 md = out.get('data', {}).get('text/markdown')
                 if md is not None:
-                    out['data']['text/markdown'] = myst_text(''.join(md) if isinstance(md, list) else md, doc_host)
+                    out['data']['text/markdown'] = myst_text(unlink_code(''.join(md) if isinstance(md, list) else md), doc_host)
     return page, nb
 
 def build_page(path:Path, skip_flags:set, doc_host:str) -> str:
@@ -139,7 +156,7 @@ def main():
     todo = [nb for nb in notebooks if args.only is None or nb.stem in args.only]
     t0 = time.time()
     # two notebooks run at once, each with torch's threads for every core: OpenMP threads that spin while they wait take
-    # the cores from the other notebook (10_probe beside 11_dynamics: 110 s and 71 s spinning, 57 s and 18 s passive,
+    # the cores from the other notebook (11_probe beside 05_dynamics: 110 s and 71 s spinning, 57 s and 18 s passive,
     # the same thread counts and results); a caller's own setting wins
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     # one fresh process per notebook, as nbdev_test runs them: no notebook sees another's state

@@ -9,8 +9,10 @@ from pathlib import Path
 import worldmodel
 from .runs import heartbeat_status, read_json, RunLock, LOCK_ENV
 from .env import HELD_OUT_SEED
-from .pretrain import PretrainConfig
-from .ppo import PPOConfig
+from .agent import PPOConfig
+from .pretrain import PretrainConfig, pretrain
+from .ppo import train_agent
+from .probe import probe_runs, format_probe_table
 from .evaluate import evaluate_run, GAME_OVERRIDES
 
 # %% auto #0
@@ -196,7 +198,6 @@ def main(argv:list[str]|None=None) -> int:
         except ValueError as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 2
         ckpt = Path(cfg.run_dir)/'checkpoint.pt'
         if args.no_notebook or int(os.environ.get('WORLD_SIZE', '1')) > 1:   # torchrun: every rank runs the loop itself
-            from worldmodel.pretrain import pretrain
             try: summary = pretrain(cfg)
             except RUN_ERRORS as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 2 if isinstance(e, FileNotFoundError) else 1
             except KeyboardInterrupt: print("worldmodel pretrain: interrupted; the run checkpointed, the same command resumes it", file=sys.stderr); return 130
@@ -218,7 +219,6 @@ def main(argv:list[str]|None=None) -> int:
         try: cfg = config_from_args(PPOConfig, args)
         except ValueError as e: print(f"worldmodel train-agent: {e}", file=sys.stderr); return 2
         if args.no_notebook:
-            from worldmodel.ppo import train_agent
             try: print(json.dumps(train_agent(cfg)))
             except RUN_ERRORS as e: print(f"worldmodel train-agent: {e}", file=sys.stderr); return 2 if isinstance(e, FileNotFoundError) else 1
             except KeyboardInterrupt: print("worldmodel train-agent: interrupted; the run checkpointed, the same command resumes it", file=sys.stderr); return 130
@@ -249,7 +249,6 @@ def main(argv:list[str]|None=None) -> int:
         print(f"executed notebook: {out}")
         return 0
     if args.command == 'probe':
-        from worldmodel.probe import probe_runs, format_probe_table
         game = PPOConfig(**game_overrides(args)).game   # the agent's defaults are the task
         names = {d: 'latent' if len(args.run_dir) == 1 else d for d in dict.fromkeys(args.run_dir)}   # a column per run
         try: results = probe_runs({names[d]: d for d in names}, num_obs=args.num_obs, seed=args.seed, game=game)

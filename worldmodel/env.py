@@ -17,11 +17,12 @@ from mettagrid.config.mettagrid_config import GridObjectConfig
 from mettagrid.config.handler_config import Handler
 from mettagrid.config.mutation import updateActor
 
-from .tokens import NUM_TOKENS, TOKEN_BYTES, FeatureTable
+from .tokens import NUM_TOKENS, TOKEN_BYTES, FeatureTable, cell_tokens
 
 # %% auto #0
-__all__ = ['HELD_OUT_SEED', 'Policy', 'GameConfig', 'env_interface', 'observation_space', 'action_space', 'feature_table',
-           'RandomPolicy', 'ObservationCollector', 'ParallelCollector']
+__all__ = ['GAME_FIELDS', 'HELD_OUT_SEED', 'Policy', 'TASK', 'MAX_RETURN', 'GameConfig', 'game_from_fields', 'game_differences',
+           'env_interface', 'observation_space', 'action_space', 'feature_table', 'new_simulation', 'RandomPolicy',
+           'ObservationCollector', 'ParallelCollector', 'task_game', 'VecEnv', 'random_return', 'tag_layers']
 
 # %% ../nbs/01_env.ipynb #b7193edd
 @dataclass
@@ -71,6 +72,24 @@ class GameConfig:
             cfg.game.map_builder.instance.objects['heart_src'] = self.heart_sources
         return cfg
 
+# %% ../nbs/01_env.ipynb #5a2f9c12
+GAME_FIELDS = {'num_agents': 'num_agents', 'map_width': 'width', 'map_height': 'height', 'num_walls': 'num_walls',
+               'heart_sources': 'heart_sources', 'max_episode_steps': 'max_steps'}   # a job config's field -> GameConfig's
+
+def game_from_fields(fields:dict, # a job config's fields (`vars(cfg)`, or a saved config dict) holding `GAME_FIELDS`
+                     seed:int=0, # the game's seed
+                    ) -> GameConfig:
+    "The game a job config names."
+    missing = [k for k in GAME_FIELDS if k not in fields]
+    if missing: raise ValueError(f"a game needs the fields {missing}")
+    return GameConfig(**{g: fields[k] for k, g in GAME_FIELDS.items()}, seed=seed)
+
+def game_differences(a:GameConfig, b:GameConfig,
+                     names=('num_agents', 'width', 'height', 'heart_sources'), # what decides what an agent sees and how often
+                    ) -> dict[str, tuple]:
+    "Field -> `(a's, b's)` of the `names` in which two games differ (empty: the same game for a model or a policy)."
+    return {n: (getattr(a, n), getattr(b, n)) for n in names if getattr(a, n) != getattr(b, n)}
+
 # %% ../nbs/01_env.ipynb #c9370460
 HELD_OUT_SEED = 1_000_003   # seeds the episodes of held-out observations; training runs use small seeds
 
@@ -93,6 +112,14 @@ def feature_table(game:GameConfig) -> FeatureTable:
 
 # %% ../nbs/01_env.ipynb #24ee3f25
 Policy = Callable[[np.ndarray], np.ndarray]
+
+def new_simulation(mg, # the game's `MettaGridConfig` (`GameConfig.mettagrid()`)
+                   rng:np.random.Generator, # draws the map's seed
+                  ) -> Simulation:
+    "A fresh episode of `mg` on a map seeded from `rng` (the map builder draws its own randomness unless seeded)."
+    seed = int(rng.integers(2**31 - 1))
+    mg.game.map_builder.seed = seed
+    return Simulation(mg, seed=seed)
 
 class RandomPolicy:
     "Uniform random actions, drawn fresh every step."
@@ -121,10 +148,7 @@ class ObservationCollector:
         self.env_steps = 0      # env.step() calls so far
         self.episodes = 0       # episodes finished so far
 
-    def _new_env(self):
-        seed = int(self.rng.integers(2**31 - 1))
-        self._mg.game.map_builder.seed = seed   # the map builder draws its own randomness unless seeded
-        return Simulation(self._mg, seed=seed)
+    def _new_env(self): return new_simulation(self._mg, self.rng)
 
     @property
     def agents_per_step(self) -> int: return self.game.num_agents
@@ -256,3 +280,110 @@ class ParallelCollector:
     def __del__(self):
         try: self.close()
         except Exception: pass
+
+# %% ../nbs/01_env.ipynb #93d723ed
+TASK = dict(num_agents=24, width=35, height=35, num_walls=10, heart_sources=12, max_steps=500)
+MAX_RETURN = 255   # the agent's heart inventory limit: no episode pays more
+
+def task_game(**overrides) -> GameConfig:
+    "The game agents are trained on: the arena with heart sources (the reward), `TASK` unless overridden."
+    return GameConfig(**{**TASK, **overrides})
+
+# %% ../nbs/01_env.ipynb #61d79643
+class VecEnv:
+    "`num_envs` MettaGrid games side by side; rows are agents: `observe() -> (N, 200, 3)`, `step(actions) -> rewards, dones`."
+    def __init__(self, game:GameConfig, # the game to play
+                 num_envs:int=2, # games side by side
+                 seed:int=0, # seeds the stream of maps
+                 stagger:bool=False, # start game i `i * max_steps // num_envs` random steps into its first episode
+                ):
+        if num_envs < 1: raise ValueError(f"num_envs must be at least 1, got {num_envs}")
+        self.game, self.num_envs, self.agents = game, num_envs, game.num_agents
+        self.num_rows = num_envs * game.num_agents
+        self.num_actions = action_space(game).n
+        self.rng = np.random.default_rng(seed)
+        self._mg = game.mettagrid()
+        self.envs = [self._new_env() for _ in range(num_envs)]
+        self.obs = np.empty((self.num_rows, game.num_tokens, TOKEN_BYTES), np.uint8)
+        self.returns = np.zeros(self.num_rows, np.float64)   # running return of each agent's episode
+        self.lengths = np.zeros(num_envs, np.int64)
+        self.partial = np.zeros(num_envs, bool)                # the episode began with random warm-up steps: not recorded
+        self.finished = []                                     # (mean per-agent return, length) of finished episodes
+        if stagger:
+            for i, sim in enumerate(self.envs):
+                for _ in range(i * game.max_steps // num_envs):
+                    sim._c_sim.actions()[:] = self.rng.integers(0, self.num_actions, self.agents); sim.step()
+                self.partial[i] = i > 0
+
+    def _new_env(self): return new_simulation(self._mg, self.rng)
+
+    def _rows(self, i): return slice(i * self.agents, (i + 1) * self.agents)
+
+    def observe(self) -> np.ndarray:
+        "Every agent's current observation `(N, 200, 3)` uint8 (a buffer overwritten by the next call)."
+        for i, sim in enumerate(self.envs): self.obs[self._rows(i)] = sim._c_sim.observations()
+        return self.obs
+
+    def step(self, actions) -> tuple[np.ndarray, np.ndarray]:
+        "Act for every agent; `rewards (N,)` float32 and `dones (N,)` bool (the episode ended, a new one starts)."
+        actions = np.asarray(actions)
+        if actions.shape != (self.num_rows,) or not np.issubdtype(actions.dtype, np.integer):
+            raise ValueError(f"expected integer actions of shape ({self.num_rows},), got {actions.dtype} {actions.shape}")
+        if actions.min() < 0 or actions.max() >= self.num_actions:
+            raise ValueError(f"actions must be in [0, {self.num_actions}), got {actions.min()}..{actions.max()}")
+        rewards = np.empty(self.num_rows, np.float32)
+        dones = np.zeros(self.num_rows, bool)
+        for i, sim in enumerate(self.envs):
+            rows, c = self._rows(i), sim._c_sim
+            c.actions()[:] = actions[rows]
+            sim.step()
+            rewards[rows] = c.rewards()
+            self.lengths[i] += 1
+            if sim.is_done():
+                if not self.partial[i]:
+                    self.finished.append((float((self.returns[rows] + rewards[rows]).mean()), int(self.lengths[i])))
+                self.returns[rows] = 0.0; self.lengths[i] = 0; self.partial[i] = False
+                dones[rows] = True
+                sim.close(); self.envs[i] = self._new_env()
+            else: self.returns[rows] += rewards[rows]
+        return rewards, dones
+
+    def pop_episodes(self) -> list[tuple[float, int]]:
+        "The finished episodes since the last call: (mean return per agent, length)."
+        done, self.finished = self.finished, []
+        return done
+
+    def close(self):
+        for sim in self.envs: sim.close()
+        self.envs = []
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
+# %% ../nbs/01_env.ipynb #33889d09
+def random_return(game:GameConfig, episodes:int=4, seed:int=0) -> float:
+    "Mean per-agent episode return of uniformly random actions on `game`."
+    with VecEnv(game, num_envs=2, seed=seed) as env:
+        rng = np.random.default_rng(seed)
+        results = []
+        while len(results) < episodes:
+            env.step(rng.integers(0, env.num_actions, env.num_rows))
+            results += env.pop_episodes()
+    return float(np.mean([r for r, _ in results[:episodes]]))
+
+# %% ../nbs/01_env.ipynb #a1981333
+def tag_layers(game:GameConfig, # the game the observations come from
+               obs, # (B, 200, 3) uint8 observations, real or decoded (tokens of other features are ignored)
+               window:int=13, # side of the egocentric window
+              ) -> dict[str, np.ndarray]:
+    "Per type tag ('agent', 'heart_src', 'wall'): a `(B, window, window)` bool map of the cells whose tag token says so."
+    o = np.asarray(obs)
+    b, slot, rows, cols = cell_tokens(o, window)
+    is_tag = o[b, slot, 1] == feature_table(game)['tag'].id
+    b, rows, cols, values = b[is_tag], rows[is_tag], cols[is_tag], o[b[is_tag], slot[is_tag], 2].astype(int)
+    out = {}
+    for i, name in enumerate(env_interface(game).tags):   # a tag token's value is its index here
+        m = np.zeros((len(o), window, window), bool)
+        k = values == i
+        m[b[k], rows[k], cols[k]] = True
+        out[name.split(':', 1)[1]] = m
+    return out

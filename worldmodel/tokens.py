@@ -8,8 +8,8 @@ import torch
 
 # %% auto #0
 __all__ = ['NUM_TOKENS', 'TOKEN_BYTES', 'PAD_BYTE', 'GLOBAL_LOCATION', 'check_obs', 'padding_mask', 'unpack_location',
-           'pack_location', 'Feature', 'FeatureTable', 'Token', 'decode_token', 'decode_observation', 'tokens_to_box',
-           'token_keys', 'token_metrics']
+           'pack_location', 'Feature', 'FeatureTable', 'Token', 'decode_token', 'decode_observation', 'cell_tokens',
+           'tokens_to_box', 'token_keys', 'token_metrics']
 
 # %% ../nbs/00_tokens.ipynb #75cb9949
 NUM_TOKENS = 200        # tokens per agent observation in this project's games
@@ -106,6 +106,17 @@ def decode_observation(obs, # one observation (200, 3) uint8
     return [t for t in (decode_token(tok, features) for tok in obs) if t is not None]
 
 # %% ../nbs/00_tokens.ipynb #8571a5c0
+def cell_tokens(obs, # (B, 200, 3) uint8 observations
+                window:int=13, # side of the egocentric window
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    "Where the cell tokens are: `(batch, slot, row, col)` index arrays of every valid, non-global token inside the window."
+    o = np.asarray(obs)
+    loc = o[..., 0].astype(np.int64)
+    row, col = unpack_location(loc)
+    b, slot = np.nonzero(~padding_mask(o) & (loc != GLOBAL_LOCATION) & (row < window) & (col < window))
+    return b, slot, row[b, slot], col[b, slot]
+
+# %% ../nbs/00_tokens.ipynb #b7d2c4e9
 def tokens_to_box(obs, # (B, 200, 3) uint8 observations
                   num_features:int, # layers in the box: at least the largest feature id + 1
                   window:int=13, # side of the egocentric window
@@ -114,15 +125,13 @@ def tokens_to_box(obs, # (B, 200, 3) uint8 observations
     "Scatter token observations into a dense float32 box `(B, num_features, window, window)`."
     check_obs(obs, obs.shape[1])
     obs = np.asarray(obs)
-    loc, fid, val = obs[..., 0].astype(np.int64), obs[..., 1].astype(np.int64), obs[..., 2].astype(np.float32)
-    row, col = unpack_location(loc)
-    keep = (~padding_mask(obs)) & (loc != GLOBAL_LOCATION) & (row < window) & (col < window)
-    if (fid[keep] >= num_features).any():
-        raise ValueError(f"feature id {int(fid[keep].max())} does not fit a box of {num_features} layers")
-    if normalizations is not None: val = val / np.asarray(normalizations, np.float32)[np.minimum(fid, num_features - 1)]
+    b, slot, row, col = cell_tokens(obs, window)
+    fid, val = obs[b, slot, 1].astype(np.int64), obs[b, slot, 2].astype(np.float32)
+    if (fid >= num_features).any():
+        raise ValueError(f"feature id {int(fid.max())} does not fit a box of {num_features} layers")
+    if normalizations is not None: val = val / np.asarray(normalizations, np.float32)[fid]
     box = np.zeros((obs.shape[0], num_features, window, window), np.float32)
-    b = np.broadcast_to(np.arange(obs.shape[0])[:, None], keep.shape)
-    box[b[keep], fid[keep], row[keep], col[keep]] = val[keep]
+    box[b, fid, row, col] = val
     return box
 
 # %% ../nbs/00_tokens.ipynb #2cb6aebc
