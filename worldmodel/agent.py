@@ -11,7 +11,7 @@ from torch import nn
 
 from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs
 from .env import GameConfig, TASK, env_interface, feature_table, game_from_fields, game_differences
-from .runs import pick_device, bf16_supported, check_choices, load_run
+from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model
 
 # %% auto #0
@@ -221,13 +221,12 @@ class RolloutBuffer:
 
 # %% ../nbs/07_agent.ipynb #7324436b
 @dataclass
-class PPOConfig:
-    "Training an agent with PPO: task, observation pipeline, policy, PPO, logging and checkpoints."
+class PPOConfig(RunSettings, GameSettings):
+    "Training an agent with PPO: observation pipeline, policy, PPO, logging (the run's and the game's fields: `RunSettings`, `GameSettings`; the game defaults to the task)."
     CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp')}   # the CLI offers these, validation enforces them
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
                                           'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
     run_dir: str = 'runs/agent'
-    "directory for checkpoints, heartbeat, metrics and logs; re-using it resumes the run"
     steps: int = 2_000_000
     "agent steps to train for (an env step of 24 agents is 24 agent steps)"
     obs: str = 'raw'
@@ -255,17 +254,11 @@ class PPOConfig:
     view_radius: int = 6
     "the raw pipeline sees the cells within this many rows and columns of the agent (6: the whole 13x13 window; 1: the 8 cells around it, a control for what the cells further off are worth)"
     num_agents: int = TASK['num_agents']
-    "agents per environment"
     map_width: int = TASK['width']
-    "map width in cells"
     map_height: int = TASK['height']
-    "map height in cells"
     num_walls: int = TASK['num_walls']
-    "wall blocks per map"
     heart_sources: int = TASK['heart_sources']
-    "heart sources per map: moving into one gives a heart, the reward"
     max_episode_steps: int = TASK['max_steps']
-    "env steps per episode"
     num_envs: int = 4
     "environments stepped side by side; rows of the batch = num_envs x num_agents"
     stagger_envs: bool = True
@@ -296,39 +289,24 @@ class PPOConfig:
     "value loss weight"
     max_grad_norm: float = 0.5
     "gradient norm clip"
-    device: str = 'auto'
-    "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'"
     bf16: bool = True
     "a frozen world-model encoder runs in bfloat16 (a bf16 copy of its weights) where the device computes bf16 natively (the policy's own, small layers stay fp32)"
     num_threads: int = 0
     "torch CPU threads (0: the cores other processes leave free, re-read every update; see `CoreShare`)"
-    seed: int = 0
-    "seeds the policy's initialisation, the maps and the action sampling"
     console_every: int = 10
     "updates between console lines (every update is recorded in metrics.jsonl and wandb)"
     checkpoint_every: int = 500_000
     "agent steps between checkpoints (one is also written at the end)"
-    checkpoint_seconds: float = 600.0
-    "at most this many seconds between checkpoints (0: off)"
-    keep_checkpoints: int = 3
-    "checkpoints kept, the newest included (an unreadable newest one falls back to the one before)"
-    heartbeat_seconds: float = 10.0
-    "seconds between heartbeat writes"
-    wandb: bool = True
-    "log to wandb (offline unless the user configured it)"
-    wandb_project: str = 'worldmodel'
-    "wandb project name"
     resume_with_changes: bool = False
     "resume even where the saved config differs in fields that change what is learned, or the encoder has trained on since"
 
     def __post_init__(self):
-        counts = {name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_agents', 'map_width', 'map_height', 'max_episode_steps',
-                                       'num_envs', 'rollout_steps', 'bptt_horizon', 'num_minibatches', 'update_epochs', 'console_every',
-                                       'keep_checkpoints', 'dream_rollouts')}
-        for name, least in {**counts, 'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0}.items():   # the smallest value each may take
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
-                raise ValueError(f"PPOConfig.{name} must be a {'positive' if least else 'non-negative'} integer, got {v!r}")
+        check_fields(self, integers={**{name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_envs', 'rollout_steps', 'bptt_horizon',
+                                                             'num_minibatches', 'update_epochs', 'console_every', 'dream_rollouts')},
+                                     'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0, 'checkpoint_every': 0},
+                     numbers={**{name: '(0, 1]' for name in ('lr', 'gamma', 'gae_lambda', 'clip_coef')}, 'encoder_lr_divisor': '(0, inf)',
+                              'dream_model_lr': '[0, 1)', 'ent_coef': '[0, inf)', 'vf_coef': '[0, inf)', 'max_grad_norm': '(0, inf)'})
+        super().__post_init__()   # the run's and the game's fields
         check_choices(self)
         if self.obs == 'latent' and not self.encoder:
             raise ValueError("PPOConfig.obs='latent' needs encoder: the run directory of a pre-trained world model")
@@ -343,18 +321,9 @@ class PPOConfig:
         segments = self.rollout_steps // self.bptt_horizon * self.num_envs * self.num_agents
         if segments < self.num_minibatches:
             raise ValueError(f"PPOConfig.num_minibatches ({self.num_minibatches}) exceeds the {segments} BPTT segments of a rollout")
-        for name in ('lr', 'gamma', 'gae_lambda', 'clip_coef'):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and 0 < v <= 1): raise ValueError(f"PPOConfig.{name} must be in (0, 1], got {v!r}")
-        if isinstance(self.encoder_lr_divisor, bool) or not isinstance(self.encoder_lr_divisor, (int, float)) or not self.encoder_lr_divisor > 0:
-            raise ValueError(f"PPOConfig.encoder_lr_divisor must be a positive number, got {self.encoder_lr_divisor!r}")
-        if isinstance(self.dream_model_lr, bool) or not isinstance(self.dream_model_lr, (int, float)) or not 0 <= self.dream_model_lr < 1:
-            raise ValueError(f"PPOConfig.dream_model_lr must be in [0, 1), got {self.dream_model_lr!r}")
         if self.dream_horizon and (self.obs != 'latent' or self.finetune_encoder):
             raise ValueError("PPOConfig.dream_horizon needs obs='latent' with a frozen encoder: the dream's latents live in that encoder's space")
 
-    @property
-    def game(self) -> GameConfig: return game_from_fields(vars(self), seed=self.seed)
     @property
     def rows(self) -> int: return self.num_envs * self.num_agents
     @property
@@ -364,11 +333,6 @@ class PPOConfig:
     @property
     def steps_per_rollout(self) -> int: return self.rollout_steps * self.rows
 
-    @classmethod
-    def from_dict(cls, d:dict):
-        "A config from a dict, ignoring keys that are not fields."
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 # %% ../nbs/07_agent.ipynb #c619e748
 def make_policy(cfg:PPOConfig, device='cpu',

@@ -2,7 +2,7 @@
 
 # %% ../nbs/90_cli.ipynb #92037b68
 from __future__ import annotations
-import argparse, ast, contextlib, inspect, json, logging, os, signal, sys, textwrap
+import argparse, ast, contextlib, dataclasses, inspect, json, logging, os, signal, sys, textwrap
 from dataclasses import fields, asdict
 from pathlib import Path
 
@@ -22,12 +22,13 @@ __all__ = ['PATH_FIELDS', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args'
 
 # %% ../nbs/90_cli.ipynb #d03ee6a8
 def field_docs(cls) -> dict[str, str]:
-    "The docstrings written under a dataclass's fields, by field name."
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    body, docs = tree.body[0].body, {}
-    for node, nxt in zip(body, body[1:]):
-        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(getattr(nxt, 'value', None), ast.Constant):
-            docs[node.target.id] = nxt.value.value
+    "The docstrings written under a dataclass's fields, by field name; a base class's (`RunSettings`, `GameSettings`) where the class writes none."
+    docs = {}
+    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):   # the most derived class's docstring wins
+        body = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0].body
+        for node, nxt in zip(body, body[1:]):
+            if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(getattr(nxt, 'value', None), ast.Constant):
+                docs[node.target.id] = nxt.value.value
     return docs
 
 def count(text:str) -> int:

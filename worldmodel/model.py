@@ -182,19 +182,6 @@ class WorldModel(nn.Module):
         self.encoder = mlp([self.objective.input_dim, *hidden, latent_dim])
         self.decoder = mlp([latent_dim, *reversed(hidden), self.objective.output_dim])
 
-    @classmethod
-    def from_state_dict(cls, state:dict, # a `WorldModel.state_dict()`
-                        latent_dim:int, objective:str, **kwargs):
-        "Rebuild a model (its codec included) from a saved state dict."
-        codec = None
-        if objective in SLOT_OBJECTIVES:   # the codec first: it decides the output layer's size
-            prefix = 'objective.codec.'
-            codec = SlotCodec(state[prefix + 'position_scale'].shape[0])
-            codec.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-        model = cls(latent_dim=latent_dim, objective=objective, codec=codec, **kwargs)
-        model.load_state_dict(state)
-        return model
-
     def encode(self, obs # uint8 observations (B, 200, 3)
               ) -> torch.Tensor:
         "Latent codes `(B, latent_dim)` of a batch of observations."

@@ -369,6 +369,7 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
     parts = [('act', act, lstm_flops), ('learn', learn, 3 * lstm_flops)]
     if cfg.dream_horizon:   # an imagined step: the policy acts on a latent, the heads step; then learned from like a real one
         if heads is None: raise ValueError("a dreaming config's cost needs its world model's heads (load_world_model(cfg.encoder).heads)")
+        heads.requires_grad_(True)   # a loaded model comes frozen; dreaming trains its heads (`Dreamer`)
         def dream():
             with torch.no_grad():
                 logits, _, _ = policy(stored[None], policy.initial_state(B), torch.zeros(1, B))

@@ -20,7 +20,8 @@ from .tokens import token_metrics
 from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED, env_interface, game_from_fields
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
-from .runs import crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, SavedRun, check_choices
+from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, SavedRun, check_choices,
+                             check_fields, RunSettings, GameSettings)
 from .dynamics import SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
 from .bundle import WorldModelBundle, spec_from_config, load_world_model
 from .agent import agent_actor
@@ -35,14 +36,13 @@ __all__ = ['LR_SCHEDULES', 'EVAL_SEED_OFFSET', 'EVAL_KEYS', 'PretrainConfig', 'l
 LR_SCHEDULES = ('constant', 'cosine')
 
 @dataclass
-class PretrainConfig:
-    "Pre-training the world model: data, model, optimisation, logging and checkpoints."
+class PretrainConfig(RunSettings, GameSettings):
+    "Pre-training the world model: data, model, optimisation, logging and checkpoints (the run's and the game's fields: `RunSettings`, `GameSettings`)."
     CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES)}   # the CLI offers these, validation enforces them
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'num_envs', 'parallel_collection', 'device', 'compile', 'log_every', 'console_every',
                                           'checkpoint_every', 'checkpoint_seconds', 'keep_checkpoints', 'heartbeat_seconds', 'eval_every',
                                           'eval_obs', 'wandb', 'wandb_project')   # what does not change what is learned
     run_dir: str = 'runs/pretrain'
-    "directory for checkpoints, heartbeat, metrics and logs; re-using it resumes the run"
     steps: int = 100_000_000
     "observations to consume in total (the seed's full job is 100M)"
     batch_size: int = 256
@@ -77,18 +77,6 @@ class PretrainConfig:
     "with a data_policy: each agent's action is uniformly random with this probability, each step (a mix of its play and exploration)"
     extra_games: str = ''
     "more games played beside this one (horizon > 0), each an equal share of the windows: ';'-separated overrides such as 'num_agents=8,width=25,height=25,num_walls=30'"
-    num_agents: int = 24
-    "agents per environment"
-    map_width: int = 25
-    "map width in cells"
-    map_height: int = 25
-    "map height in cells"
-    num_walls: int = 10
-    "wall blocks per map"
-    heart_sources: int = 0
-    "heart sources per map (the agents' reward; 0: the stock arena). Pre-train on the game the agent will play"
-    max_episode_steps: int = 1000
-    "env steps per episode"
     num_envs: int = 4
     "environments stepped side by side to fill batches"
     parallel_collection: bool = True
@@ -97,77 +85,34 @@ class PretrainConfig:
     "shuffle buffer of recent observations batches are drawn from, kept on the training device (0: train on fresh batches as collected)"
     reuse: int = 1
     "times each collected observation is trained on, on average (1: all data fresh; more when collection cannot keep up with a GPU)"
-    device: str = 'auto'
-    "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'"
     bf16: bool = True
     "bfloat16 autocast for the forward and backward passes where the device computes bf16 natively (else fp32); --no-bf16: fp32 everywhere"
     compile: bool = False
     "torch.compile the training step"
-    seed: int = 0
-    "seeds the model's initialisation, the envs and the batch sampling"
     log_every: int = 100
     "updates between metric records (metrics.jsonl and wandb)"
     console_every: int = 1000
     "updates between console lines"
     checkpoint_every: int = 5_000_000
     "observations between checkpoints (one is also written at the end)"
-    checkpoint_seconds: float = 600.0
-    "at most this many seconds between checkpoints, whatever the step count (0: off)"
-    keep_checkpoints: int = 3
-    "checkpoints kept, the newest included (an unreadable newest one falls back to the one before)"
-    heartbeat_seconds: float = 10.0
-    "seconds between heartbeat writes"
     eval_every: int = 250_000
     "observations between token metrics (eval/...) on a fixed batch of held-out observations (0: only at the end)"
     eval_obs: int = 1024
     "held-out observations in that batch"
-    wandb: bool = True
-    "log to wandb (offline unless the user configured it)"
-    wandb_project: str = 'worldmodel'
-    "wandb project name"
-    resume_with_changes: bool = False
-    "resume even where the saved config differs in fields that change what is learned (they are named when refused)"
 
     def __post_init__(self):
-        positive_ints = ('steps', 'batch_size', 'latent_dim', 'num_agents', 'map_width', 'map_height',
-                         'max_episode_steps', 'num_envs', 'log_every', 'console_every', 'reuse', 'keep_checkpoints')
-        for name in positive_ints:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"PretrainConfig.{name} must be a positive integer, got {v!r}")
-        for name in ('buffer_size', 'num_walls', 'heart_sources', 'checkpoint_every', 'seed', 'eval_every', 'eval_obs'):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"PretrainConfig.{name} must be a non-negative integer, got {v!r}")
-        if not (isinstance(self.lr, (int, float)) and 0 < self.lr < 1):
-            raise ValueError(f"PretrainConfig.lr must be a number in (0, 1), got {self.lr!r}")
+        check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
+                                     'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0},
+                     numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'value_discount': '[0, 1)',
+                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight')}})
         check_choices(self)
-        if not (isinstance(self.random_share, (int, float)) and 0 <= self.random_share <= 1): raise ValueError(f"PretrainConfig.random_share must be in [0, 1], got {self.random_share!r}")
+        super().__post_init__()   # the run's and the game's fields
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 0:
-            raise ValueError(f"PretrainConfig.horizon must be a non-negative integer, got {self.horizon!r}")
-        for name in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight'):
-            if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0: raise ValueError(f"PretrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
-        if not (isinstance(self.value_discount, (int, float)) and 0 <= self.value_discount < 1):
-            raise ValueError(f"PretrainConfig.value_discount must be in [0, 1), got {self.value_discount!r}")
-        if isinstance(self.lr_warmup, bool) or not isinstance(self.lr_warmup, (int, np.integer)) or self.lr_warmup < 0:
-            raise ValueError(f"PretrainConfig.lr_warmup must be a non-negative integer, got {self.lr_warmup!r}")
-        if isinstance(self.class_balance, bool) or not isinstance(self.class_balance, (int, float)) or not 0 <= self.class_balance <= 1:
-            raise ValueError(f"PretrainConfig.class_balance must be a number in [0, 1], got {self.class_balance!r}")
-        for name in ('checkpoint_seconds', 'heartbeat_seconds'):
-            if getattr(self, name) < 0: raise ValueError(f"PretrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.heartbeat_seconds == 0: raise ValueError("PretrainConfig.heartbeat_seconds must be > 0")
         if self.reuse > 1 and not self.buffer_size:
             raise ValueError(f"PretrainConfig.reuse ({self.reuse}) needs a buffer: buffer_size must be positive")
         if 0 < self.buffer_size < self.batch_size:
             raise ValueError(f"PretrainConfig.buffer_size ({self.buffer_size}) must be 0 or at least batch_size ({self.batch_size})")
-        self.game, self.extra_game_configs   # validate the games' fields together
-        pick_device(self.device)
-
-    @property
-    def game(self) -> GameConfig:
-        "The env's game config."
-        return game_from_fields(vars(self), seed=self.seed)
+        self.extra_game_configs   # the extra games' fields, checked now
 
     @property
     def extra_game_configs(self) -> list[GameConfig]:
@@ -198,11 +143,6 @@ class PretrainConfig:
         "Adam updates in the whole job."
         return math.ceil(self.steps / self.batch_size)
 
-    @classmethod
-    def from_dict(cls, d:dict):
-        "A config from a dict, ignoring keys that are not fields (a newer checkpoint's, say)."
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 # %% ../nbs/09_pretrain.ipynb #65dd152c
 def learning_rate(cfg:PretrainConfig, # the job

@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .env import GameConfig, game_from_fields
+
 # %% auto #0
-__all__ = ['LOCK_ENV', 'crossed', 'pick_device', 'bf16_supported', 'CoreShare', 'write_json', 'read_json', 'save_checkpoint',
-           'load_checkpoint', 'replace_record', 'Checkpoints', 'rng_state', 'set_rng_state', 'stop_on_sigterm',
-           'RunLock', 'Heartbeat', 'heartbeat_status', 'wandb_mode', 'RunLogger', 'read_metrics', 'config_changes',
-           'check_resumable', 'check_choices', 'NonFiniteError', 'nonfinite_tensors', 'Run', 'SavedRun', 'load_run']
+__all__ = ['LOCK_ENV', 'crossed', 'check_device_name', 'pick_device', 'bf16_supported', 'CoreShare', 'write_json', 'read_json',
+           'save_checkpoint', 'load_checkpoint', 'replace_record', 'Checkpoints', 'rng_state', 'set_rng_state',
+           'stop_on_sigterm', 'RunLock', 'Heartbeat', 'heartbeat_status', 'wandb_mode', 'RunLogger', 'read_metrics',
+           'config_changes', 'check_resumable', 'check_choices', 'check_fields', 'RunSettings', 'GameSettings',
+           'NonFiniteError', 'nonfinite_tensors', 'Run', 'SavedRun', 'load_run']
 
 # %% ../nbs/04_runs.ipynb #7149ad1b
 def crossed(before:int, # counter before the update
@@ -23,6 +26,15 @@ def crossed(before:int, # counter before the update
     return every > 0 and after // every > before // every
 
 # %% ../nbs/04_runs.ipynb #4499cfdb
+def check_device_name(name:str # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
+                     ) -> torch.device|None:
+    "The device `name` names (None for 'auto'), whether or not this machine has it; `ValueError` for a name that is none."
+    if name == 'auto': return None
+    try: device = torch.device(name)
+    except (RuntimeError, TypeError): raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}") from None
+    if device.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}")
+    return device
+
 def pick_device(name:str='auto' # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
                ) -> torch.device:
     "The torch device for `name`; `auto` prefers CUDA, then MPS, then CPU."
@@ -30,8 +42,7 @@ def pick_device(name:str='auto' # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
         if torch.cuda.is_available(): return torch.device('cuda')
         if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
         return torch.device('cpu')
-    try: device = torch.device(name)
-    except RuntimeError: raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}") from None
+    device = check_device_name(name)
     if device.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {name!r} asked for, but CUDA is not available here")
     if device.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device {name!r} asked for, but MPS is not available here")
     return device
@@ -423,6 +434,92 @@ def check_choices(cfg, # a config dataclass whose class may name `CHOICES`: `{fi
         v = getattr(cfg, name)
         if v not in allowed: raise ValueError(f"{type(cfg).__name__}.{name} must be one of {list(allowed)}, got {v!r}")
 
+# %% ../nbs/04_runs.ipynb #c3a1f002
+def _in_interval(v, interval:str) -> bool:
+    low, high = (float(x) for x in interval[1:-1].split(','))
+    return (low < v if interval[0] == '(' else low <= v) and (v < high if interval[-1] == ')' else v <= high)
+
+def _interval_words(interval:str) -> str:
+    low, high = (x.strip() for x in interval[1:-1].split(','))
+    if high == 'inf': return 'a positive number' if (low, interval[0]) == ('0', '(') else f"a number {'>' if interval[0] == '(' else '>='} {low}"
+    return f"a number in {interval}"
+
+def check_fields(cfg, # a config dataclass
+                 integers:dict[str, int]|None=None, # field -> the least value the integer may take
+                 numbers:dict[str, str]|None=None, # field -> the interval the number must lie in, as written: '(0, 1]', '[0, inf)'
+                ):
+    "Raise `ValueError` naming the config and the field when a field is not an integer of at least its least value, or a number in its interval."
+    for name, least in (integers or {}).items():
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+            kind = {1: 'a positive integer', 0: 'a non-negative integer'}.get(least, f"an integer >= {least}")
+            raise ValueError(f"{type(cfg).__name__}.{name} must be {kind}, got {v!r}")
+    for name, interval in (numbers or {}).items():
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not _in_interval(v, interval):
+            raise ValueError(f"{type(cfg).__name__}.{name} must be {_interval_words(interval)}, got {v!r}")
+
+# %% ../nbs/04_runs.ipynb #c3a1f005
+@dataclasses.dataclass
+class RunSettings:
+    "What every long job's config has: its directory, device, seed, checkpoints, heartbeat and tracker."
+    run_dir: str = 'runs/run'
+    "directory for checkpoints, heartbeat, metrics and logs; re-using it resumes the run"
+    device: str = 'auto'
+    "'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'"
+    seed: int = 0
+    "seeds the model's initialisation, the envs and the sampling"
+    checkpoint_seconds: float = 600.0
+    "at most this many seconds between checkpoints, whatever the step count (0: off)"
+    keep_checkpoints: int = 3
+    "checkpoints kept, the newest included (an unreadable newest one falls back to the one before)"
+    heartbeat_seconds: float = 10.0
+    "seconds between heartbeat writes"
+    wandb: bool = True
+    "log to wandb (offline unless the user configured it)"
+    wandb_project: str = 'worldmodel'
+    "wandb project name"
+    resume_with_changes: bool = False
+    "resume even where the saved config differs in fields that change what is learned (they are named when refused)"
+
+    def __post_init__(self):
+        check_fields(self, integers={'seed': 0, 'keep_checkpoints': 1}, numbers={'checkpoint_seconds': '[0, inf)', 'heartbeat_seconds': '(0, inf)'})
+        check_device_name(self.device)
+        getattr(super(), '__post_init__', lambda: None)()   # the next base of a job config (its game's settings)
+
+    @classmethod
+    def from_dict(cls, d:dict):
+        "A config from a dict (a run's saved config), ignoring keys that are not fields (a newer version's, or recorded beside it)."
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+# %% ../nbs/04_runs.ipynb #c3a1f007
+@dataclasses.dataclass
+class GameSettings:
+    "A job config's game in flat fields (the command line and the papermill parameters set them one by one); `game` assembles them."
+    num_agents: int = 24
+    "agents per environment"
+    map_width: int = 25
+    "map width in cells"
+    map_height: int = 25
+    "map height in cells"
+    num_walls: int = 10
+    "wall blocks per map"
+    heart_sources: int = 0
+    "heart sources per map: moving into one gives a heart, the agents' reward (0: the stock arena, which rewards nothing)"
+    max_episode_steps: int = 1000
+    "env steps per episode"
+
+    def __post_init__(self):
+        check_fields(self, integers={'num_agents': 1, 'map_width': 1, 'map_height': 1, 'max_episode_steps': 1, 'num_walls': 0, 'heart_sources': 0})
+        self.game   # the fields together: the objects must fit the map
+        getattr(super(), '__post_init__', lambda: None)()
+
+    @property
+    def game(self) -> GameConfig:
+        "The game these fields name (seeded by the config's `seed`, if it has one)."
+        return game_from_fields(vars(self), seed=getattr(self, 'seed', 0))
+
 # %% ../nbs/04_runs.ipynb #f78c17a6
 class NonFiniteError(FloatingPointError):
     "A loss or a tensor about to be checkpointed is NaN or infinite: the run stops, its last good checkpoint kept."
@@ -469,6 +566,7 @@ class Run:
                 if done.get('status') == 'finished' and done['steps'] >= self.cfg.steps and not self._fixed_changes(read_json(self.dir/'config.json')):
                     self.done = done; return self
             found = self.checkpoints.newest(repair=self.main)
+            if found is None and self.main: self._refuse_foreign_config()
             if found is not None:
                 self.saved, path = found
                 self.changes = check_resumable(self.saved['config'], self.cfg)
@@ -478,6 +576,15 @@ class Run:
         except BaseException:
             self._stack.close(); raise
         return self
+
+    def _refuse_foreign_config(self):
+        "A directory with no checkpoint whose config.json cannot be read is not a run to start over in: say so, overwrite nothing."
+        path = self.dir/'config.json'
+        if not path.exists(): return
+        try: read_json(path)
+        except (ValueError, UnicodeDecodeError, OSError) as e:
+            raise ValueError(f"{path} is unreadable ({type(e).__name__}) and {self.dir} holds no checkpoint: not a run this job would start over; "
+                             "move the file away, or choose another run_dir") from None
 
     def _fixed_changes(self, saved_config:dict) -> bool:
         try: check_resumable(saved_config, self.cfg); return False
