@@ -47,3 +47,22 @@ def test_latent_agent_on_a_pretrained_encoder(tmp_path, worldmodel):
     assert any(not torch.equal(policy['encoder.' + k], v) for k, v in saved_encoder.items() if k.startswith('encoder.'))
     r = worldmodel('train-agent', '--no-notebook', '--run-dir', tmp_path/'nope', '--obs', 'latent', '--encoder', tmp_path/'missing', '--steps', 512, *PPO)
     assert r.returncode == 2 and f"no checkpoint in {tmp_path/'missing'}" in r.stderr
+    # the encoder's directory is not needed to play the agent back (its weights and spec are in the agent's checkpoint)
+    (enc/'checkpoint.pt').rename(tmp_path/'elsewhere.pt')
+    from worldmodel.agent import agent_actor
+    from worldmodel.env import VecEnv, task_game
+    game = task_game(num_agents=4, width=10, height=10, num_walls=0, heart_sources=12, max_steps=64)
+    act = agent_actor(run_dir, game=game)
+    with VecEnv(game, 1, seed=3) as env: assert act(env.observe(), [True] * 4).shape == (4,)
+
+def test_inputs_that_are_not_what_a_command_takes_are_refused_by_name(tmp_path, worldmodel):
+    agent = tmp_path/'agent'
+    r = worldmodel('train-agent', '--no-notebook', '--run-dir', agent, '--obs', 'raw', '--steps', 256, *GAME, *PPO)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = worldmodel('probe', '--run-dir', agent, '--num-obs', 256)   # an agent's run, where a world model's is wanted
+    assert r.returncode == 2 and 'holds an agent (a train-agent run), not a world model' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    foreign = tmp_path/'foreign'
+    foreign.mkdir(); (foreign/'config.json').write_text('{"not a run')   # no checkpoint, a config.json no run wrote
+    r = worldmodel('pretrain', '--no-notebook', '--run-dir', foreign, '--steps', 256, '--no-wandb', *GAME)
+    assert r.returncode == 1 and 'config.json is unreadable' in r.stderr, r.stderr[-2000:]
+    assert (foreign/'config.json').read_text() == '{"not a run'   # left as it was

@@ -70,6 +70,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'worldmodel.bundle.WorldModelSpec.to_dict': ( 'bundle.html#worldmodelspec.to_dict',
                                                                                  'worldmodel/bundle.py'),
                                    'worldmodel.bundle._saved': ('bundle.html#_saved', 'worldmodel/bundle.py'),
+                                   'worldmodel.bundle.codec_from_state': ('bundle.html#codec_from_state', 'worldmodel/bundle.py'),
                                    'worldmodel.bundle.load_world_model': ('bundle.html#load_world_model', 'worldmodel/bundle.py'),
                                    'worldmodel.bundle.spec_from_config': ('bundle.html#spec_from_config', 'worldmodel/bundle.py')},
             'worldmodel.cli': { 'worldmodel.cli.NotebookStopped': ('cli.html#notebookstopped', 'worldmodel/cli.py'),

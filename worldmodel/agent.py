@@ -12,7 +12,7 @@ from torch import nn
 from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs
 from .env import GameConfig, TASK, env_interface, feature_table, game_from_fields, game_differences
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
-from .bundle import WorldModelBundle, WorldModelSpec, load_world_model
+from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
 
 # %% auto #0
 __all__ = ['game_features', 'ObsBox', 'layer_init', 'BoxCNN', 'LatentEncoder', 'AgentPolicy', 'buffer_spec', 'spec_bytes',
@@ -372,7 +372,9 @@ def agent_actor(run_dir, # a `train_agent` run directory
         raise ValueError(f"the agent of {run_dir} was trained on another game than {game}: {differ} (its, this one's)")
     world_model = None
     if cfg.obs == 'latent' and saved.config.get('encoder_spec'):   # the weights come with the policy: the spec builds their home
-        with torch.random.fork_rng(devices=[]): world_model = WorldModelBundle.build(WorldModelSpec.from_dict(saved.config['encoder_spec']))
+        with torch.random.fork_rng(devices=[]):
+            codec = codec_from_state(saved.state['policy'], prefix='encoder.objective.codec.')
+            world_model = WorldModelBundle.build(WorldModelSpec.from_dict(saved.config['encoder_spec']), codec)
     policy = make_policy(cfg, world_model=world_model).eval()
     policy.load_state_dict(saved.state['policy'])
     gen, state = torch.Generator().manual_seed(seed), None

@@ -16,7 +16,7 @@ from .runs import SavedRun, load_run, load_checkpoint
 from .dynamics import DynamicsHeads
 
 # %% auto #0
-__all__ = ['ENCODERS', 'WorldModelSpec', 'spec_from_config', 'WorldModelBundle', 'load_world_model']
+__all__ = ['ENCODERS', 'WorldModelSpec', 'spec_from_config', 'WorldModelBundle', 'codec_from_state', 'load_world_model']
 
 # %% ../nbs/06_bundle.ipynb #b0d1e008
 ENCODERS = ('mlp',)   # encoder families: 'mlp', the seed's autoencoder over the objective's inputs
@@ -142,6 +142,16 @@ def _saved(source) -> SavedRun:
         return SavedRun(path.parent, path, state.get('step', 0), state.get('config', {}), state)
     return load_run(path)
 
+def codec_from_state(state:dict, # a state dict holding a fitted codec's buffers (a world model's, or a policy's around it)
+                     prefix:str='objective.codec.', # where the codec's buffers are in it
+                    ) -> SlotCodec|None:
+    "The fitted `SlotCodec` a state dict carries (None if it has none): read first, since a slot objective's output size depends on it."
+    buffers = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if not buffers: return None
+    codec = SlotCodec(len(buffers['position_scale']))
+    codec.load_state_dict(buffers)
+    return codec
+
 def load_world_model(source, # a pre-training run directory, one of its checkpoint files, or its `load_run`
                      device='cpu', # where to put the model
                     ) -> WorldModelBundle:
@@ -158,7 +168,7 @@ def load_world_model(source, # a pre-training run directory, one of its checkpoi
         spec = spec_from_config(saved.config, num_actions=heads['reward.0.weight'].shape[1] - saved.config['latent_dim'] if heads else 0,
                                 codec_positions=len(codec) if codec is not None else 0)
     with torch.random.fork_rng(devices=[]):   # the initial weights are overwritten: they must not move the global stream
-        bundle = WorldModelBundle.build(spec)
+        bundle = WorldModelBundle.build(spec, codec_from_state(state['model']))
     bundle.autoencoder.load_state_dict(state['model'])
     if bundle.heads is not None: bundle.heads.load_state_dict(state['dynamics'])
     return bundle.to(device).eval().requires_grad_(False)
