@@ -16,6 +16,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.agent.LatentEncoder.embed': ('agent.html#latentencoder.embed', 'worldmodel/agent.py'),
                                   'worldmodel.agent.LatentEncoder.forward': ('agent.html#latentencoder.forward', 'worldmodel/agent.py'),
                                   'worldmodel.agent.LatentEncoder.prepare': ('agent.html#latentencoder.prepare', 'worldmodel/agent.py'),
+                                  'worldmodel.agent.LatentEncoder.world_model_parameters': ( 'agent.html#latentencoder.world_model_parameters',
+                                                                                             'worldmodel/agent.py'),
                                   'worldmodel.agent.ObsBox': ('agent.html#obsbox', 'worldmodel/agent.py'),
                                   'worldmodel.agent.ObsBox.__init__': ('agent.html#obsbox.__init__', 'worldmodel/agent.py'),
                                   'worldmodel.agent.ObsBox.flat': ('agent.html#obsbox.flat', 'worldmodel/agent.py'),

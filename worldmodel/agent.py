@@ -122,21 +122,29 @@ class BoxCNN(nn.Module):
 
 # %% ../nbs/07_agent.ipynb #6dfd24a2
 class LatentEncoder(nn.Module):
-    "Latent pipeline: tokens -> a pre-trained world model's encoder -> `(B, latent_dim)`; frozen unless `finetune`."
-    def __init__(self, world_model:WorldModel, # a pre-trained world model (`load_model`)
+    "Latent pipeline: tokens -> a pre-trained world model's encoder -> `(B, latent_dim)` (frozen unless `finetune`) -> optionally a trainable adapter."
+    def __init__(self, world_model:WorldModel, # a pre-trained world model (`load_world_model`)
                  finetune:bool=False, # train the encoder with the agent; otherwise it is frozen
                  bf16:bool=False, # encode in bfloat16 (only where the device computes bf16 natively): frozen, with a bf16 copy of the weights; fine-tuned, under autocast
+                 adapter:int=0, # width of a trainable LayerNorm -> Linear -> ReLU between the latent and the core (0: none, the latent goes in as it is)
                 ):
         super().__init__()
         self.bf16 = bf16
         self.objective, self.encoder, self.num_tokens = world_model.objective, world_model.encoder, world_model.num_tokens
         # a bf16 copy of the weights, made once: autocast would re-cast them at every call (measured 1.7x slower at 96 rows)
         if bf16 and not finetune: self.encoder = copy.deepcopy(self.encoder).to(torch.bfloat16)
-        self.out_dim, self.finetune = world_model.latent_dim, finetune
+        self.latent_dim, self.finetune = world_model.latent_dim, finetune
         self.requires_grad_(finetune)
+        # the policy's own first layer, as the raw pipeline's CNN is: the latent normalised (nothing in pre-training fixes its scale)
+        self.adapter = (nn.Sequential(nn.LayerNorm(self.latent_dim), layer_init(nn.Linear(self.latent_dim, adapter)), nn.ReLU()) if adapter else None)
+        self.out_dim = adapter or self.latent_dim
         # frozen, the rollout keeps the latent and learning never runs the encoder; fine-tuned, it keeps the tokens
         self.stored = (('env_obs', (self.num_tokens, TOKEN_BYTES), torch.uint8) if finetune else
-                       ('latent_obs', (self.out_dim,), torch.float32))
+                       ('latent_obs', (self.latent_dim,), torch.float32))
+
+    def world_model_parameters(self):
+        "The world model's parameters (the encoder and its objective's), not the adapter's: a fine-tuned encoder learns at its own rate."
+        return [*self.encoder.parameters(), *self.objective.parameters()]
 
     def prepare(self, obs):
         "What a rollout keeps: the tokens (fine-tuned) or the latent (frozen)."
@@ -146,10 +154,11 @@ class LatentEncoder(nn.Module):
             x = self.objective.inputs(obs)
             return self.encoder(x.to(torch.bfloat16)).float() if self.bf16 else self.encoder(x)
     def embed(self, x):
-        "`prepare`'s output -> the latent."
-        if not self.finetune: return x
-        with torch.autocast(x.device.type, torch.bfloat16, enabled=self.bf16):   # the weights change every update: autocast, not a copy
-            return self.encoder(self.objective.inputs(x)).float()
+        "`prepare`'s output (or an imagined latent) -> the features the core reads: the latent, through the adapter if there is one."
+        if self.finetune:
+            with torch.autocast(x.device.type, torch.bfloat16, enabled=self.bf16):   # the weights change every update: autocast, not a copy
+                x = self.encoder(self.objective.inputs(x)).float()
+        return x if self.adapter is None else self.adapter(x)
     def forward(self, obs): return self.embed(self.prepare(obs))
 
 # %% ../nbs/07_agent.ipynb #8dd64571
@@ -235,6 +244,8 @@ class PPOConfig(RunSettings, GameSettings):
     "pre-training run directory whose world model encodes observations (obs='latent' only)"
     finetune_encoder: bool = False
     "train the encoder with the agent (obs='latent'); otherwise it is frozen"
+    latent_adapter: int = 0
+    "width of a trainable LayerNorm -> Linear -> ReLU between the world model's latent and the core (obs='latent'; 0: the latent goes in as it is); the raw pipeline's counterpart is its CNN"
     encoder_lr_divisor: float = 30.0
     "a fine-tuned encoder learns at `lr` / this (SGI fine-tuned its pre-trained encoder 30x slower than the policy)"
     dream_horizon: int = 0
@@ -303,15 +314,15 @@ class PPOConfig(RunSettings, GameSettings):
     def __post_init__(self):
         check_fields(self, integers={**{name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_envs', 'rollout_steps', 'bptt_horizon',
                                                              'num_minibatches', 'update_epochs', 'console_every', 'dream_rollouts')},
-                                     'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0, 'checkpoint_every': 0},
+                                     'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0, 'checkpoint_every': 0, 'latent_adapter': 0},
                      numbers={**{name: '(0, 1]' for name in ('lr', 'gamma', 'gae_lambda', 'clip_coef')}, 'encoder_lr_divisor': '(0, inf)',
                               'dream_model_lr': '[0, 1)', 'ent_coef': '[0, inf)', 'vf_coef': '[0, inf)', 'max_grad_norm': '(0, inf)'})
         super().__post_init__()   # the run's and the game's fields
         check_choices(self)
         if self.obs == 'latent' and not self.encoder:
             raise ValueError("PPOConfig.obs='latent' needs encoder: the run directory of a pre-trained world model")
-        if self.obs == 'raw' and (self.encoder or self.finetune_encoder):
-            raise ValueError("PPOConfig.encoder and finetune_encoder apply to obs='latent' only")
+        if self.obs == 'raw' and (self.encoder or self.finetune_encoder or self.latent_adapter):
+            raise ValueError("PPOConfig.encoder, finetune_encoder and latent_adapter apply to obs='latent' only")
         if isinstance(self.view_radius, bool) or not isinstance(self.view_radius, (int, np.integer)) or not 0 <= self.view_radius <= 6:
             raise ValueError(f"PPOConfig.view_radius must be an integer from 0 to 6 (the whole window), got {self.view_radius!r}")
         if self.obs == 'latent' and self.view_radius != 6:
@@ -348,7 +359,7 @@ def make_policy(cfg:PPOConfig, device='cpu',
         world_model = world_model or load_world_model(cfg.encoder)
         if differ := game_differences(world_model.spec.game_config, game):
             warnings.warn(f"the encoder was pre-trained on another game than the agent plays: {differ} (encoder's, agent's)")
-        encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder, bf16=cfg.bf16 and bf16_supported(pick_device(device)))
+        encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder, bf16=cfg.bf16 and bf16_supported(pick_device(device)), adapter=cfg.latent_adapter)
     return AgentPolicy(encoder, num_actions, core=cfg.core, hidden=cfg.hidden, head_hidden=cfg.head_hidden).to(device)
 
 # %% ../nbs/07_agent.ipynb #a9c5e0d2

@@ -145,10 +145,11 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
     dyn = rew = cont = 0.0
     for k in range(steps):
         z, r_hat, c_logit = heads.step(z, actions[:, k])
-        dyn = dyn + (alive * ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)).sum()
+        goes_on = (~dones[:, k]).float()   # after an episode's last step the next observation is the next episode's first: no target
+        dyn = dyn + (alive * goes_on * ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)).sum()
         rew = rew + (alive * (r_hat.to(out_dtype) - rewards[:, k]) ** 2).sum()
         cont = cont + (alive * F.binary_cross_entropy_with_logits(c_logit.to(out_dtype), (~dones[:, k]).float(), reduction='none')).sum()
-        alive = alive * (~dones[:, k]).float()
+        alive = alive * goes_on
     count = n * steps
     return {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
 

@@ -204,7 +204,7 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
 
 # %% ../nbs/08_imagine.ipynb #0e1f3dce
 @torch.no_grad()
-def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's `embed` passes latents through)
+def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's `embed` reads latents)
                     heads:DynamicsHeads,
                     latents, # (n, D) real latents to start from
                     state, # (h, c): the policy's LSTM state at each start, each (1, n, hidden)
@@ -219,13 +219,13 @@ def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's
     no_start = torch.zeros(1, n, device=z.device)
     out = {k: [] for k in ('latents', 'actions', 'logprobs', 'values', 'rewards', 'continues')}
     for _ in range(horizon):
-        logits, value, (h, c) = policy(z[None], (h, c), no_start)
+        logits, value, (h, c) = policy(policy.encoder.embed(z)[None], (h, c), no_start)
         a, logp_all = sample_actions(logits[0])
         nxt, r, c_logit = heads.step(z, a)
         for key, v in zip(out, (z, a, logp_all.gather(1, a[:, None]).squeeze(1), value[0], r * reward_scale, torch.sigmoid(c_logit))):
             out[key].append(v)
         z = nxt
-    _, next_value, _ = policy(z[None], (h, c), no_start)
+    _, next_value, _ = policy(policy.encoder.embed(z)[None], (h, c), no_start)
     out = {k: torch.stack(v) for k, v in out.items()}
     # an imagined episode ends softly: 1 - P(it goes on) stands where GAE reads an episode start
     out['starts'] = torch.cat([torch.zeros(1, n, device=z.device), 1 - out['continues'][:-1]])

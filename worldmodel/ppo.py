@@ -177,7 +177,7 @@ def train_agent(cfg:PPOConfig, # the job
         policy = make_policy(cfg, device, world_model=world_model)
         params = [p for p in policy.parameters() if p.requires_grad]
         # a fine-tuned world-model encoder learns at lr / encoder_lr_divisor; the raw pipeline's CNN is the policy's own and learns at lr
-        encoder_params = {id(p) for p in policy.encoder.parameters()} if cfg.obs == 'latent' and cfg.finetune_encoder else set()
+        encoder_params = {id(p) for p in policy.encoder.world_model_parameters()} if cfg.obs == 'latent' and cfg.finetune_encoder else set()
         groups = [{'params': [p for p in params if id(p) not in encoder_params], 'base_lr': cfg.lr},
                   {'params': [p for p in params if id(p) in encoder_params], 'base_lr': cfg.lr / cfg.encoder_lr_divisor}]
         groups = [{**g, 'lr': g['base_lr']} for g in groups if g['params']]
@@ -372,7 +372,7 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         heads.requires_grad_(True)   # a loaded model comes frozen; dreaming trains its heads (`Dreamer`)
         def dream():
             with torch.no_grad():
-                logits, _, _ = policy(stored[None], policy.initial_state(B), torch.zeros(1, B))
+                logits, _, _ = policy(policy.encoder.embed(stored)[None], policy.initial_state(B), torch.zeros(1, B))
                 heads.step(stored, logits[0].argmax(-1))
         def model():   # the heads learning one step of a window
             _, r, c = heads.step(stored, torch.zeros(B, dtype=torch.long))
