@@ -2,7 +2,7 @@
 notebook each is exported from, its size and its one-line summary. The README's module table and the layer test
 (tests/test_layers.py) both come from here, so neither can go stale.
 
-    python tools/layers.py          # the table as Markdown
+    python tools/layers.py [--lines]   # the table as Markdown (with each module's size)
 """
 import ast, json, re
 from pathlib import Path
@@ -70,14 +70,17 @@ def long_functions(limit:int=120) -> list[str]:
     return out
 
 
-def module_table(rows:list[dict]|None=None) -> str:
-    "The layers as a Markdown table, lowest first."
+def module_table(rows:list[dict]|None=None, sizes:bool=False) -> str:
+    "The layers as a Markdown table, lowest first (with `sizes`, each module's lines: for notes, not the README, which would change with every edit)."
     rows = rows or modules()
-    lines = ['| notebook | module | imports from the package | lines | what it is for |', '|---|---|---|---|---|']
+    lines = ['| notebook | module | imports from the package |' + (' lines |' if sizes else '') + ' what it is for |',
+             '|---|---|---|' + ('---|' if sizes else '') + '---|']
     for r in rows:
         name = 'worldmodel.__main__' if r['module'] == '__main__' else f"worldmodel.{r['module']}"
-        lines.append(f"| `{r['notebook']}` | `{name}` | {', '.join(r['imports']) or '-'} | {r['lines']} | {r['summary']} |")
+        lines.append(f"| `{r['notebook']}` | `{name}` | {', '.join(r['imports']) or '-'} |" + (f" {r['lines']} |" if sizes else '') + f" {r['summary']} |")
     return '\n'.join(lines)
 
 
-if __name__ == '__main__': print(module_table())
+if __name__ == '__main__':
+    import sys
+    print(module_table(sizes='--lines' in sys.argv))

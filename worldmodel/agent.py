@@ -396,5 +396,5 @@ def agent_actor(run_dir, # a `train_agent` run directory
         feats = policy.encoder(torch.from_numpy(np.ascontiguousarray(obs)))
         logits, _, state = policy(feats[None], state, torch.from_numpy(np.asarray(starts, np.float32))[None])
         return sample_actions(logits[0], gen)[0].numpy()
-    act.steps, act.run_dir = saved.step, str(run_dir)
+    act.steps, act.run_dir, act.policy = saved.step, str(run_dir), policy   # the policy too: probes read what it reads (`probe.agent_inputs`)
     return act

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import matplotlib.pyplot as plt
+
 from .env import GameConfig, VecEnv, env_interface, feature_table, task_game, tag_layers, HELD_OUT_SEED
 from .runs import replace_record, load_run
 from .bundle import load_world_model
@@ -14,23 +16,26 @@ from .agent import ObsBox, game_features
 # %% auto #0
 __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions', 'probe_labels', 'roc_auc', 'fit_logistic',
            'linear_probe', 'auc_difference', 'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table',
-           'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison', 'probe_return_correlation']
+           'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison', 'probe_return_correlation',
+           'agent_inputs', 'cell_probe_map', 'by_distance', 'plot_cell_probe_maps']
 
 # %% ../nbs/11_probe.ipynb #27c1cfae
 def collect_transitions(game:GameConfig, # the game to play
                         n:int, # agent steps to keep
                         seed:int=HELD_OUT_SEED, # seeds the maps and the actions (default: a seed no training run draws)
                         num_envs:int=4, # games side by side
+                        policy=None, # (obs, starts) -> actions, e.g. `agent_actor(run_dir)`: its play instead of random actions
                        ) -> dict[str, np.ndarray]:
-    "`{'obs': (n, 200, 3) uint8, 'actions': (n,), 'rewards': (n,)}` of uniformly random play."
+    "`{'obs': (n, 200, 3) uint8, 'actions': (n,), 'rewards': (n,)}` of uniformly random play (or of `policy`'s)."
     if n < 1: raise ValueError(f"n must be a positive integer, got {n!r}")
     obs, actions, rewards = [], [], []
     rng = np.random.default_rng(seed)
     with VecEnv(game, num_envs, seed=seed, stagger=True) as env:
+        starts = np.ones(env.num_rows, bool)
         while sum(len(a) for a in actions) < n:
             o = env.observe().copy()
-            a = rng.integers(0, env.num_actions, env.num_rows)
-            r, _ = env.step(a)
+            a = rng.integers(0, env.num_actions, env.num_rows) if policy is None else np.asarray(policy(o, starts), dtype=np.int64)
+            r, starts = env.step(a)
             obs.append(o); actions.append(a); rewards.append(r.copy())
     return {'obs': np.concatenate(obs)[:n], 'actions': np.concatenate(actions)[:n], 'rewards': np.concatenate(rewards)[:n]}
 
@@ -283,3 +288,58 @@ def probe_return_correlation(records:dict, # name -> a `probe_runs` record, all 
         ranked = _midranks(np.array([scores[n][probe] for n in names], float))
         out[probe] = float(np.corrcoef(ranked, ranked_returns)[0, 1]) if ranked.std() > 0 and ranked_returns.std() > 0 else float('nan')
     return out
+
+# %% ../nbs/11_probe.ipynb #c7e11a02
+def agent_inputs(policy, # an `AgentPolicy` (e.g. `agent_actor`'s, or `make_policy`'s)
+                 batch:int=4096):
+    "Observations -> the features the policy's core reads (float32), as its rollout computes them."
+    @torch.no_grad()
+    def read(obs): return torch.cat([policy.encoder(torch.from_numpy(o)) for o in np.array_split(obs, max(1, len(obs) // batch))]).float().numpy()
+    return read
+
+# %% ../nbs/11_probe.ipynb #c7e11a03
+def cell_probe_map(game:GameConfig, # the game the data comes from
+                   representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)
+                   train:dict, test:dict, # `collect_transitions` outputs (different seeds)
+                   tag:str='heart_src', # the type tag probed for in each cell (`tag_layers`' names)
+                   l2:float=1e-3, # each probe's regularisation
+                   window:int=13,
+                  ) -> dict[str, np.ndarray]:
+    "Name -> `(window, window)` test AUC of a logistic probe of 'a `tag` is in this cell', one per cell (nan where the test split has fewer than 2 of either class)."
+    here_train, here_test = tag_layers(game, train['obs'], window)[tag], tag_layers(game, test['obs'], window)[tag]
+    out = {}
+    for name, features in representations.items():
+        x_train, x_test = _standardise(features(train['obs']), features(test['obs']))
+        auc = np.full((window, window), np.nan)
+        for r in range(window):
+            for c in range(window):
+                y_train, y_test = here_train[:, r, c], here_test[:, r, c]
+                if min(y_train.sum(), (~y_train).sum(), y_test.sum(), (~y_test).sum()) < 2: continue
+                w, b = fit_logistic(x_train, y_train, l2=l2)
+                auc[r, c] = roc_auc(x_test @ w + b, y_test)
+        out[name] = auc
+    return out
+
+def by_distance(auc:np.ndarray, # a `cell_probe_map` map
+               ) -> dict[int, float]:
+    "Distance from the agent (the larger of the row and column offsets) -> the mean AUC of the cells there (nan cells left out)."
+    w = auc.shape[0]
+    rows, cols = np.mgrid[:w, :w]
+    dist = np.maximum(np.abs(rows - w // 2), np.abs(cols - w // 2))
+    return {int(d): float(np.nanmean(auc[dist == d])) if np.isfinite(auc[dist == d]).any() else float('nan') for d in range(1, w // 2 + 1)}
+
+# %% ../nbs/11_probe.ipynb #c7e11a04
+def plot_cell_probe_maps(maps:dict, # name -> `cell_probe_map` map
+                         title:str=''):
+    "The per-cell AUC maps side by side (0.5 white, 1 dark; nan grey), the agent at the centre."
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.2 * len(maps) + 0.8, 3.4), squeeze=False)
+    cmap = plt.get_cmap('viridis_r').copy(); cmap.set_bad('#dddddd')
+    for ax, (name, auc) in zip(axes[0], maps.items()):
+        im = ax.imshow(np.ma.masked_invalid(auc), cmap=cmap, vmin=0.5, vmax=1.0)
+        ax.plot(auc.shape[1] // 2, auc.shape[0] // 2, marker='o', color='red', ms=4)
+        near = by_distance(auc)
+        ax.set(title=f"{name}\nAUC at distance 1 / 3 / 6: {near[1]:.2f} / {near[3]:.2f} / {near[6]:.2f}", xticks=[], yticks=[])
+        ax.title.set_fontsize(8)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label='AUC: a source in this cell')
+    if title: fig.suptitle(title, fontsize=9)
+    return fig
