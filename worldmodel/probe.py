@@ -332,14 +332,14 @@ def by_distance(auc:np.ndarray, # a `cell_probe_map` map
 def plot_cell_probe_maps(maps:dict, # name -> `cell_probe_map` map
                          title:str=''):
     "The per-cell AUC maps side by side (0.5 white, 1 dark; nan grey), the agent at the centre."
-    fig, axes = plt.subplots(1, len(maps), figsize=(3.2 * len(maps) + 0.8, 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.9 * len(maps) + 0.8, 3.6), squeeze=False)
     cmap = plt.get_cmap('viridis_r').copy(); cmap.set_bad('#dddddd')
     for ax, (name, auc) in zip(axes[0], maps.items()):
         im = ax.imshow(np.ma.masked_invalid(auc), cmap=cmap, vmin=0.5, vmax=1.0)
         ax.plot(auc.shape[1] // 2, auc.shape[0] // 2, marker='o', color='red', ms=4)
         near = by_distance(auc)
-        ax.set(title=f"{name}\nAUC at distance 1 / 3 / 6: {near[1]:.2f} / {near[3]:.2f} / {near[6]:.2f}", xticks=[], yticks=[])
-        ax.title.set_fontsize(8)
+        ax.set(title=f"{name}\nAUC at distance 1, 3, 6: {near[1]:.2f}, {near[3]:.2f}, {near[6]:.2f}", xticks=[], yticks=[])
+        ax.title.set_fontsize(7)
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label='AUC: a source in this cell')
     if title: fig.suptitle(title, fontsize=9)
     return fig
