@@ -325,6 +325,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.probe._standardise': ('probe.html#_standardise', 'worldmodel/probe.py'),
                                   'worldmodel.probe.agent_inputs': ('probe.html#agent_inputs', 'worldmodel/probe.py'),
                                   'worldmodel.probe.auc_difference': ('probe.html#auc_difference', 'worldmodel/probe.py'),
+                                  'worldmodel.probe.batched_features': ('probe.html#batched_features', 'worldmodel/probe.py'),
                                   'worldmodel.probe.box_verdict': ('probe.html#box_verdict', 'worldmodel/probe.py'),
                                   'worldmodel.probe.by_distance': ('probe.html#by_distance', 'worldmodel/probe.py'),
                                   'worldmodel.probe.cell_probe_map': ('probe.html#cell_probe_map', 'worldmodel/probe.py'),

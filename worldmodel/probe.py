@@ -15,9 +15,9 @@ from .agent import ObsBox, game_features
 
 # %% auto #0
 __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions', 'probe_labels', 'roc_auc', 'fit_logistic',
-           'linear_probe', 'auc_difference', 'raw_box_features', 'latent_features', 'probe_table', 'format_probe_table',
-           'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison', 'probe_return_correlation',
-           'agent_inputs', 'cell_probe_map', 'by_distance', 'plot_cell_probe_maps']
+           'linear_probe', 'auc_difference', 'raw_box_features', 'batched_features', 'latent_features', 'probe_table',
+           'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison',
+           'probe_return_correlation', 'agent_inputs', 'cell_probe_map', 'by_distance', 'plot_cell_probe_maps']
 
 # %% ../nbs/11_probe.ipynb #27c1cfae
 def collect_transitions(game:GameConfig, # the game to play
@@ -172,12 +172,17 @@ def raw_box_features(game:GameConfig):
     box = ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_)
     return lambda obs: box.flat(torch.from_numpy(obs)).numpy()
 
+def batched_features(encode, # tokens (B, 200, 3) uint8 tensor -> features (B, D) tensor
+                     batch:int=4096):
+    "Observations (a numpy array) -> `encode`'s features as one float32 array, computed in batches without gradients."
+    @torch.no_grad()
+    def features(obs): return torch.cat([encode(torch.from_numpy(o)) for o in np.array_split(obs, max(1, len(obs) // batch))]).float().numpy()
+    return features
+
 def latent_features(model, # a world model (`load_world_model`)
                     batch:int=4096):
     "Observations -> the model's frozen latent."
-    @torch.no_grad()
-    def encode(obs): return torch.cat([model.encode(torch.from_numpy(o)) for o in np.array_split(obs, max(1, len(obs) // batch))]).float().numpy()
-    return encode
+    return batched_features(model.encode, batch)
 
 def probe_table(game:GameConfig, # the game the data comes from
                 representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)
@@ -293,9 +298,7 @@ def probe_return_correlation(records:dict, # name -> a `probe_runs` record, all 
 def agent_inputs(policy, # an `AgentPolicy` (e.g. `agent_actor`'s, or `make_policy`'s)
                  batch:int=4096):
     "Observations -> the features the policy's core reads (float32), as its rollout computes them."
-    @torch.no_grad()
-    def read(obs): return torch.cat([policy.encoder(torch.from_numpy(o)) for o in np.array_split(obs, max(1, len(obs) // batch))]).float().numpy()
-    return read
+    return batched_features(policy.encoder, batch)
 
 # %% ../nbs/11_probe.ipynb #c7e11a03
 def cell_probe_map(game:GameConfig, # the game the data comes from
