@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .tokens import NUM_TOKENS
-from .env import GameConfig, game_from_fields
+from .env import GameConfig, game_from_fields, env_interface, feature_table
 from .slots import SlotCodec
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .runs import SavedRun, load_run, load_checkpoint
@@ -44,6 +44,8 @@ class WorldModelSpec:
     "width of each head's MLP"
     value_discount: float|None = None
     "the value head's discount (None: no value head)"
+    cell_map: tuple|None = None
+    "(the tag feature's id, the game's tags) of a head that draws every cell's tag (`dynamics.CellMapHead`; None: none)"
     loss_weights: dict = field(default_factory=dict)
     "weight of each part of the predictive loss it was trained with (`dynamics.LOSS_PARTS`)"
     game: dict = field(default_factory=dict)
@@ -54,6 +56,7 @@ class WorldModelSpec:
         for name in ('latent_dim', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden'): setattr(self, name, int(getattr(self, name)))
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.value_discount is not None: self.value_discount = float(self.value_discount)
+        if self.cell_map is not None: self.cell_map = tuple(int(v) for v in self.cell_map)
         self.loss_weights = {str(k): float(v) for k, v in self.loss_weights.items()}
         if self.encoder not in ENCODERS: raise ValueError(f"WorldModelSpec.encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
         if self.objective not in OBJECTIVES: raise ValueError(f"WorldModelSpec.objective must be one of {list(OBJECTIVES)}, got {self.objective!r}")
@@ -65,7 +68,7 @@ class WorldModelSpec:
     def predictive(self) -> bool: return self.horizon > 0
     @property
     def game_config(self) -> GameConfig: return GameConfig(**self.game)
-    def to_dict(self) -> dict: return {**dataclasses.asdict(self), 'hidden': list(self.hidden)}
+    def to_dict(self) -> dict: return {**dataclasses.asdict(self), 'hidden': list(self.hidden), 'cell_map': list(self.cell_map) if self.cell_map else None}
     @classmethod
     def from_dict(cls, d:dict):
         "A spec from `to_dict`'s output (keys a newer version added are ignored)."
@@ -79,13 +82,15 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                     ) -> WorldModelSpec:
     "The spec of the world model a pre-training config describes."
     horizon = config.get('horizon', 0)
-    value = config.get('value_weight', 0.0)
+    value, cell_map = config.get('value_weight', 0.0), config.get('map_weight', 0.0)
     weights = ({'reconstruction': 1.0, 'dynamics': config['dynamics_weight'], 'reward': config['reward_weight'],
-                'continue': config['continue_weight'], 'value': value} if horizon else {})
+                'continue': config['continue_weight'], 'value': value, 'map': cell_map} if horizon else {})
+    game = game_from_fields(config, seed=config.get('seed', 0))
     return WorldModelSpec(latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
                           horizon=horizon, num_actions=num_actions if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights,
-                          game=dataclasses.asdict(game_from_fields(config, seed=config.get('seed', 0))))
+                          cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags)) if horizon and cell_map else None,
+                          game=dataclasses.asdict(game))
 
 # %% ../nbs/06_bundle.ipynb #b0d1e00f
 class WorldModelBundle(nn.Module):
@@ -103,7 +108,7 @@ class WorldModelBundle(nn.Module):
         "A new world model of `spec`, freshly initialised: the autoencoder first, then the heads."
         if codec is None and spec.codec_positions: codec = SlotCodec(spec.codec_positions, spec.num_tokens)
         autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec)
-        heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount)
+        heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map)
                  if spec.predictive else None)
         return cls(spec, autoencoder, heads)
 

@@ -7,11 +7,11 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .env import GameConfig, env_interface, feature_table
-from .env import VecEnv
+from .tokens import GLOBAL_LOCATION, padding_mask
+from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
-__all__ = ['LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'DynamicsHeads', 'latent_rollout_loss', 'value_targets',
+__all__ = ['LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'DynamicsHeads', 'latent_rollout_loss', 'value_targets',
            'predictive_loss']
 
 # %% ../nbs/05_dynamics.ipynb #a56c0d98
@@ -104,6 +104,36 @@ class SequenceMix:
     def close(self):
         for b in self.buffers: b.close()
 
+# %% ../nbs/05_dynamics.ipynb #9c1a0e02
+class CellMapHead(nn.Module):
+    "latent -> logits `(B, cells, tags + 1)` of what each cell of the window holds (nothing, or one of the game's tags); targets read off the tag tokens."
+    def __init__(self, latent_dim:int, # the world model's latent size
+                 tag_feature:int, # the id of the observation's `tag` feature
+                 num_tags:int, # the game's type tags (a tag token's value indexes them)
+                 hidden:int=512, # width of the MLP
+                 window:int=13, # side of the egocentric window
+                ):
+        super().__init__()
+        self.tag_feature, self.num_tags, self.window = tag_feature, num_tags, window
+        self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, window * window * (num_tags + 1)))
+
+    def forward(self, z): return self.net(z).view(len(z), self.window ** 2, self.num_tags + 1)
+
+    def targets(self, obs # (B, 200, 3) uint8 observations (a tensor)
+               ) -> torch.Tensor:
+        "`(B, cells)` long: 0 where no tag token is, else 1 + the tag's index."
+        loc, fid, val = obs[..., 0].long(), obs[..., 1].long(), obs[..., 2].long()
+        row, col = loc >> 4, loc & 15
+        is_tag = (fid == self.tag_feature) & (loc != GLOBAL_LOCATION) & (row < self.window) & (col < self.window) & ~padding_mask(obs)
+        cells = self.window ** 2
+        index = torch.where(is_tag, row * self.window + col, cells)   # every other token lands in a spare column
+        out = torch.zeros(len(obs), cells + 1, dtype=torch.long, device=obs.device)
+        return out.scatter_(1, index, torch.where(is_tag, val.clamp(max=self.num_tags - 1) + 1, 0))[:, :cells]
+
+    def loss(self, z, obs) -> torch.Tensor:
+        "Cross-entropy of the map drawn from `z` against the one `obs` shows, a mean over cells."
+        return F.cross_entropy(self(z).float().flatten(0, 1), self.targets(obs).flatten())
+
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
     "`z_t, a_t -> z_{t+1}` (residual MLP), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value."
@@ -111,6 +141,7 @@ class DynamicsHeads(nn.Module):
                  num_actions:int, # the game's actions
                  hidden:int=512, # width of each MLP
                  value_discount:float|None=None, # a value head for returns discounted by this (None: no value head)
+                 cell_map:tuple[int, int]|None=None, # (the tag feature's id, the game's tags): a head that draws every cell's tag (None: none)
                 ):
         super().__init__()
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
@@ -120,6 +151,7 @@ class DynamicsHeads(nn.Module):
         self.reward = mlp(latent_dim + num_actions, 1)
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None
+        self.cell_map = CellMapHead(latent_dim, *cell_map, hidden=hidden) if cell_map else None
 
     def step(self, z, action) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "One step: the next latent, the reward, the continue logit."
@@ -129,7 +161,7 @@ class DynamicsHeads(nn.Module):
 
 
 # %% ../nbs/05_dynamics.ipynb #11c9116d
-LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value')
+LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map')
 
 def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue heads
                         z, # (n, D) the windows' first latents (with gradients, if the encoder learns)
@@ -184,4 +216,5 @@ def predictive_loss(model, # a `WorldModel`
         with torch.no_grad(): returns = value_targets(rewards, batch['dones'], heads.value(target[:, -1]).squeeze(-1).to(out_dtype), heads.value_discount)
         seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)
         parts['value'] = ((heads.value(seen).squeeze(-1).to(out_dtype) - returns) ** 2).mean()
+    if heads.cell_map is not None: parts['map'] = heads.cell_map.loss(z, obs[:, 0])   # the window's cells, from the first latent (gradient into the encoder)
     return sum(weights.get(k, 0.0) * v for k, v in parts.items()), parts

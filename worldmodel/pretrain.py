@@ -71,6 +71,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "weight of the value loss (horizon > 0; 0: no value head): the latent learns what the play's discounted return depends on"
     value_discount: float = 0.9
     "the value head's discount γ (value_weight > 0): it predicts (1 - γ) x the return discounted by γ"
+    map_weight: float = 0.0
+    "weight of the cell map loss (horizon > 0; 0: no map head): the latent learns what every cell of the window holds (`dynamics.CellMapHead`)"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '': uniformly random actions"
     random_share: float = 0.0
@@ -104,10 +106,11 @@ class PretrainConfig(RunSettings, GameSettings):
         check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0},
                      numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'value_discount': '[0, 1)',
-                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight')}})
+                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight')}})
         check_choices(self)
         super().__post_init__()   # the run's and the game's fields
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
+        if self.map_weight and not self.horizon: raise ValueError("PretrainConfig.map_weight needs horizon > 0 (the map head is one of the predictive model's)")
         if self.reuse > 1 and not self.buffer_size:
             raise ValueError(f"PretrainConfig.reuse ({self.reuse}) needs a buffer: buffer_size must be positive")
         if 0 < self.buffer_size < self.batch_size:
@@ -126,17 +129,6 @@ class PretrainConfig(RunSettings, GameSettings):
                 raise ValueError(f"PretrainConfig.extra_games: {spec!r} is not 'name=integer,...' with names from {', '.join(fields)}")
             games.append(dataclasses.replace(self.game, **{k.strip(): int(v) for k, v in pairs}))
         return games
-
-    @property
-    def value_head_discount(self) -> float|None:
-        "The discount of the dynamics heads' value head; None when the loss has no value part (`DynamicsHeads.value_discount`)."
-        return self.value_discount if self.value_weight else None
-
-    @property
-    def loss_weights(self) -> dict[str, float]:
-        "The weight of each part of the predictive loss (`dynamics.LOSS_PARTS`)."
-        return {'reconstruction': 1.0, 'dynamics': self.dynamics_weight, 'reward': self.reward_weight, 'continue': self.continue_weight,
-                'value': self.value_weight}
 
     @property
     def updates(self) -> int:
@@ -353,7 +345,7 @@ def pretrain(cfg:PretrainConfig, # the job
             if main: set_rng_state(run.saved['rng'], sample_rng)
             else: sample_rng = source.rng = np.random.default_rng([cfg.seed, rank, run.step])
         bf16 = cfg.bf16 and bf16_supported(device)   # emulated bf16 is slower than fp32: only where it is native
-        train_step = (make_predictive_step(model.autoencoder, model.heads, opt, device, cfg.loss_weights, bf16=bf16) if predictive else
+        train_step = (make_predictive_step(model.autoencoder, model.heads, opt, device, model.spec.loss_weights, bf16=bf16) if predictive else
                       make_train_step(model.autoencoder, opt, device, bf16=bf16, compile=cfg.compile, distributed=world > 1))
         eval_batch = held_out_batch(cfg, device) if main else None
         env_steps = lambda: env_steps_before + source.env_steps if predictive else None
