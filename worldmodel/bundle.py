@@ -45,7 +45,7 @@ class WorldModelSpec:
     value_discount: float|None = None
     "the value head's discount (None: no value head)"
     cell_map: tuple|None = None
-    "(the tag feature's id, the game's tags) of a head that draws every cell's tag (`dynamics.CellMapHead`; None: none)"
+    "(the tag feature's id, the game's tags, the class balance) of a head that draws every cell's tag (`dynamics.CellMapHead`; None: none)"
     loss_weights: dict = field(default_factory=dict)
     "weight of each part of the predictive loss it was trained with (`dynamics.LOSS_PARTS`)"
     game: dict = field(default_factory=dict)
@@ -56,7 +56,7 @@ class WorldModelSpec:
         for name in ('latent_dim', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden'): setattr(self, name, int(getattr(self, name)))
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.value_discount is not None: self.value_discount = float(self.value_discount)
-        if self.cell_map is not None: self.cell_map = tuple(int(v) for v in self.cell_map)
+        if self.cell_map is not None: self.cell_map = (int(self.cell_map[0]), int(self.cell_map[1]), *(float(v) for v in self.cell_map[2:]))
         self.loss_weights = {str(k): float(v) for k, v in self.loss_weights.items()}
         if self.encoder not in ENCODERS: raise ValueError(f"WorldModelSpec.encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
         if self.objective not in OBJECTIVES: raise ValueError(f"WorldModelSpec.objective must be one of {list(OBJECTIVES)}, got {self.objective!r}")
@@ -89,7 +89,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
     return WorldModelSpec(latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
                           horizon=horizon, num_actions=num_actions if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights,
-                          cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags)) if horizon and cell_map else None,
+                          cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
                           game=dataclasses.asdict(game))
 
 # %% ../nbs/06_bundle.ipynb #b0d1e00f

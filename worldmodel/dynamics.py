@@ -110,11 +110,12 @@ class CellMapHead(nn.Module):
     def __init__(self, latent_dim:int, # the world model's latent size
                  tag_feature:int, # the id of the observation's `tag` feature
                  num_tags:int, # the game's type tags (a tag token's value indexes them)
+                 balance:float=0.0, # each class (nothing, each tag) weighs its frequency in the batch ** -balance (0: unweighted; 1: every class equal)
                  hidden:int=512, # width of the MLP
                  window:int=13, # side of the egocentric window
                 ):
         super().__init__()
-        self.tag_feature, self.num_tags, self.window = tag_feature, num_tags, window
+        self.tag_feature, self.num_tags, self.balance, self.window = tag_feature, num_tags, balance, window
         self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, window * window * (num_tags + 1)))
 
     def forward(self, z): return self.net(z).view(len(z), self.window ** 2, self.num_tags + 1)
@@ -131,8 +132,13 @@ class CellMapHead(nn.Module):
         return out.scatter_(1, index, torch.where(is_tag, val.clamp(max=self.num_tags - 1) + 1, 0))[:, :cells]
 
     def loss(self, z, obs) -> torch.Tensor:
-        "Cross-entropy of the map drawn from `z` against the one `obs` shows, a mean over cells."
-        return F.cross_entropy(self(z).float().flatten(0, 1), self.targets(obs).flatten())
+        "Cross-entropy of the map drawn from `z` against the one `obs` shows, a (class-weighted, with `balance`) mean over cells."
+        target, weight = self.targets(obs).flatten(), None
+        if self.balance:   # a source is ~1% of the cells: unweighted, the loss is served by the common ones
+            freq = torch.bincount(target, minlength=self.num_tags + 1).float() / len(target)
+            weight = freq.clamp(min=1 / len(target)) ** -self.balance
+            weight = weight / (weight * freq).sum()   # the batch's mean weight is 1: the loss keeps its scale
+        return F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight)
 
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):

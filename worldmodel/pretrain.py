@@ -73,6 +73,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "the value head's discount γ (value_weight > 0): it predicts (1 - γ) x the return discounted by γ"
     map_weight: float = 0.0
     "weight of the cell map loss (horizon > 0; 0: no map head): the latent learns what every cell of the window holds (`dynamics.CellMapHead`)"
+    map_balance: float = 0.0
+    "with a map head: each class (nothing, each tag) weighs its batch frequency ** -map_balance (0: unweighted; 1: every class equal, a rare source as much as the empty cells)"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '': uniformly random actions"
     random_share: float = 0.0
@@ -105,7 +107,7 @@ class PretrainConfig(RunSettings, GameSettings):
     def __post_init__(self):
         check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0},
-                     numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'value_discount': '[0, 1)',
+                     numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)',
                               **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight')}})
         check_choices(self)
         super().__post_init__()   # the run's and the game's fields
