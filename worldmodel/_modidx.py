@@ -59,6 +59,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                        'worldmodel/bundle.py'),
                                    'worldmodel.bundle.WorldModelBundle.reconstruct_latent': ( 'bundle.html#worldmodelbundle.reconstruct_latent',
                                                                                               'worldmodel/bundle.py'),
+                                   'worldmodel.bundle.WorldModelBundle.require_heads': ( 'bundle.html#worldmodelbundle.require_heads',
+                                                                                         'worldmodel/bundle.py'),
                                    'worldmodel.bundle.WorldModelBundle.step': ('bundle.html#worldmodelbundle.step', 'worldmodel/bundle.py'),
                                    'worldmodel.bundle.WorldModelSpec': ('bundle.html#worldmodelspec', 'worldmodel/bundle.py'),
                                    'worldmodel.bundle.WorldModelSpec.__post_init__': ( 'bundle.html#worldmodelspec.__post_init__',
@@ -71,9 +73,9 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                     'worldmodel/bundle.py'),
                                    'worldmodel.bundle.WorldModelSpec.to_dict': ( 'bundle.html#worldmodelspec.to_dict',
                                                                                  'worldmodel/bundle.py'),
-                                   'worldmodel.bundle._saved': ('bundle.html#_saved', 'worldmodel/bundle.py'),
                                    'worldmodel.bundle.codec_from_state': ('bundle.html#codec_from_state', 'worldmodel/bundle.py'),
                                    'worldmodel.bundle.load_world_model': ('bundle.html#load_world_model', 'worldmodel/bundle.py'),
+                                   'worldmodel.bundle.read_spec': ('bundle.html#read_spec', 'worldmodel/bundle.py'),
                                    'worldmodel.bundle.spec_from_config': ('bundle.html#spec_from_config', 'worldmodel/bundle.py')},
             'worldmodel.cli': { 'worldmodel.cli.NotebookStopped': ('cli.html#notebookstopped', 'worldmodel/cli.py'),
                                 'worldmodel.cli._child_pids': ('cli.html#_child_pids', 'worldmodel/cli.py'),
@@ -477,4 +479,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'worldmodel.tokens.token_keys': ('tokens.html#token_keys', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.token_metrics': ('tokens.html#token_metrics', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.tokens_to_box': ('tokens.html#tokens_to_box', 'worldmodel/tokens.py'),
-                                   'worldmodel.tokens.unpack_location': ('tokens.html#unpack_location', 'worldmodel/tokens.py')}}}
+                                   'worldmodel.tokens.unpack_location': ('tokens.html#unpack_location', 'worldmodel/tokens.py'),
+                                   'worldmodel.tokens.window_cell': ('tokens.html#window_cell', 'worldmodel/tokens.py')}}}

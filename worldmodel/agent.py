@@ -3,14 +3,14 @@
 # %% ../nbs/07_agent.ipynb #02ff4a78
 from __future__ import annotations
 import copy, warnings
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 import numpy as np
 import torch
 from torch import nn
 
 from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs
-from .env import GameConfig, TASK, env_interface, feature_table, game_from_fields, game_differences
+from .env import GameConfig, TASK, env_interface, feature_table, game_differences
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
 
@@ -123,7 +123,7 @@ class BoxCNN(nn.Module):
 # %% ../nbs/07_agent.ipynb #6dfd24a2
 class LatentEncoder(nn.Module):
     "Latent pipeline: tokens -> a pre-trained world model's encoder -> `(B, latent_dim)` (frozen unless `finetune`) -> optionally a trainable adapter."
-    def __init__(self, world_model:WorldModel, # a pre-trained world model (`load_world_model`)
+    def __init__(self, world_model:WorldModelBundle, # a pre-trained world model (`load_world_model`)
                  finetune:bool=False, # train the encoder with the agent; otherwise it is frozen
                  bf16:bool=False, # encode in bfloat16 (only where the device computes bf16 natively): frozen, with a bf16 copy of the weights; fine-tuned, under autocast
                  adapter:int=0, # width of a trainable LayerNorm -> Linear -> ReLU between the latent and the core (0: none, the latent goes in as it is)

@@ -16,7 +16,8 @@ from .runs import SavedRun, load_run, load_checkpoint
 from .dynamics import DynamicsHeads
 
 # %% auto #0
-__all__ = ['ENCODERS', 'WorldModelSpec', 'spec_from_config', 'WorldModelBundle', 'codec_from_state', 'load_world_model']
+__all__ = ['ENCODERS', 'WorldModelSpec', 'spec_from_config', 'WorldModelBundle', 'read_spec', 'codec_from_state',
+           'load_world_model']
 
 # %% ../nbs/06_bundle.ipynb #b0d1e008
 ENCODERS = ('mlp',)   # encoder families: 'mlp', the seed's autoencoder over the objective's inputs
@@ -77,7 +78,6 @@ class WorldModelSpec:
 
 # %% ../nbs/06_bundle.ipynb #b0d1e00c
 def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a dict, or a run's saved config)
-                     num_actions:int, # the game's actions
                      codec_positions:int=0, # the fitted codec's positions (slot objectives)
                     ) -> WorldModelSpec:
     "The spec of the world model a pre-training config describes."
@@ -87,7 +87,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                 'continue': config['continue_weight'], 'value': value, 'map': cell_map} if horizon else {})
     game = game_from_fields(config, seed=config.get('seed', 0))
     return WorldModelSpec(latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
-                          horizon=horizon, num_actions=num_actions if horizon else 0,
+                          horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights,
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
                           game=dataclasses.asdict(game))
@@ -125,10 +125,14 @@ class WorldModelBundle(nn.Module):
     def reconstruct(self, obs): return self.autoencoder.reconstruct(obs)
     def reconstruct_latent(self, z): return self.autoencoder.reconstruct_latent(z)
 
+    def require_heads(self) -> DynamicsHeads:
+        "The dynamics heads; a reconstruction-only model (horizon=0) says why it has none."
+        if self.heads is None: raise ValueError("a reconstruction-only world model (horizon=0) has no dynamics to step: pre-train one with --horizon K")
+        return self.heads
+
     def step(self, z, action) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "The heads' one step from latents `z` under `action`: the next latent, the reward, the continue logit."
-        if self.heads is None: raise ValueError("a reconstruction-only world model (horizon=0) has no dynamics to step: pre-train one with --horizon K")
-        return self.heads.step(z, action)
+        return self.require_heads().step(z, action)
 
     def checkpoint_state(self) -> dict:
         "What a checkpoint holds of the model: the spec, the autoencoder's and the heads' weights."
@@ -138,14 +142,21 @@ class WorldModelBundle(nn.Module):
     def extra_repr(self): return f"encoder={self.spec.encoder!r}, latent_dim={self.latent_dim}, objective={self.spec.objective!r}, horizon={self.spec.horizon}"
 
 # %% ../nbs/06_bundle.ipynb #b0d1e013
-def _saved(source) -> SavedRun:
-    "A run directory, a checkpoint file or a `SavedRun`, as a `SavedRun`."
-    if isinstance(source, SavedRun): return source
-    path = Path(source)
-    if path.is_file():
-        state = load_checkpoint(path)
-        return SavedRun(path.parent, path, state.get('step', 0), state.get('config', {}), state)
-    return load_run(path)
+def read_spec(source, # a pre-training run directory, one of its checkpoint files, or its `load_run`
+             ) -> tuple[SavedRun, WorldModelSpec]:
+    "The checkpoint `source` names and the spec of the world model it holds (derived from the run's config for one written before specs); no model is built."
+    if isinstance(source, SavedRun): saved = source
+    elif Path(source).is_file():
+        state = load_checkpoint(source)
+        saved = SavedRun(Path(source).parent, Path(source), state.get('step', 0), state.get('config', {}), state)
+    else: saved = load_run(source)
+    state = saved.state
+    if 'model' not in state:
+        what = 'an agent (a train-agent run)' if 'policy' in state else f"no world model (its keys: {sorted(state)[:8]})"
+        raise ValueError(f"{saved.path} holds {what}, not a world model: pass a pre-training run directory")
+    if state.get('world_model_spec'): return saved, WorldModelSpec.from_dict(state['world_model_spec'])
+    codec = state['model'].get('objective.codec.position_scale')   # written before specs: the config and the codec's size say it all
+    return saved, spec_from_config(saved.config, codec_positions=len(codec) if codec is not None else 0)
 
 def codec_from_state(state:dict, # a state dict holding a fitted codec's buffers (a world model's, or a policy's around it)
                      prefix:str='objective.codec.', # where the codec's buffers are in it
@@ -161,17 +172,8 @@ def load_world_model(source, # a pre-training run directory, one of its checkpoi
                      device='cpu', # where to put the model
                     ) -> WorldModelBundle:
     "The world model a checkpoint holds, in eval mode with gradients off."
-    saved = _saved(source)
+    saved, spec = read_spec(source)
     state = saved.state
-    if 'model' not in state:
-        what = 'an agent (a train-agent run)' if 'policy' in state else f"no world model (its keys: {sorted(state)[:8]})"
-        raise ValueError(f"{saved.path} holds {what}, not a world model: pass a pre-training run directory")
-    if state.get('world_model_spec'): spec = WorldModelSpec.from_dict(state['world_model_spec'])
-    else:   # written before specs: the run's config and the weights' shapes say the rest
-        heads = state.get('dynamics')
-        codec = state['model'].get('objective.codec.position_scale')
-        spec = spec_from_config(saved.config, num_actions=heads['reward.0.weight'].shape[1] - saved.config['latent_dim'] if heads else 0,
-                                codec_positions=len(codec) if codec is not None else 0)
     with torch.random.fork_rng(devices=[]):   # the initial weights are overwritten: they must not move the global stream
         bundle = WorldModelBundle.build(spec, codec_from_state(state['model']))
     bundle.autoencoder.load_state_dict(state['model'])

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .tokens import GLOBAL_LOCATION, padding_mask
+from .tokens import window_cell
 from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
@@ -123,11 +123,10 @@ class CellMapHead(nn.Module):
     def targets(self, obs # (B, 200, 3) uint8 observations (a tensor)
                ) -> torch.Tensor:
         "`(B, cells)` long: 0 where no tag token is, else 1 + the tag's index."
-        loc, fid, val = obs[..., 0].long(), obs[..., 1].long(), obs[..., 2].long()
-        row, col = loc >> 4, loc & 15
-        is_tag = (fid == self.tag_feature) & (loc != GLOBAL_LOCATION) & (row < self.window) & (col < self.window) & ~padding_mask(obs)
+        cell, fid, val = window_cell(obs, self.window), obs[..., 1].long(), obs[..., 2].long()
+        is_tag = (cell >= 0) & (fid == self.tag_feature)
         cells = self.window ** 2
-        index = torch.where(is_tag, row * self.window + col, cells)   # every other token lands in a spare column
+        index = torch.where(is_tag, cell, cells)   # every other token lands in a spare column
         out = torch.zeros(len(obs), cells + 1, dtype=torch.long, device=obs.device)
         return out.scatter_(1, index, torch.where(is_tag, val.clamp(max=self.num_tags - 1) + 1, 0))[:, :cells]
 

@@ -11,9 +11,8 @@ from matplotlib.ticker import MaxNLocator
 
 from .tokens import token_metrics
 from .env import GameConfig, HELD_OUT_SEED, tag_layers
-from .runs import load_run, SavedRun
 from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss
-from .bundle import WorldModelBundle, load_world_model, _saved
+from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions
 
 # %% auto #0
@@ -31,7 +30,7 @@ def imagine(model:WorldModelBundle, # a predictive world model
     obs, actions = torch.as_tensor(obs), torch.as_tensor(actions, dtype=torch.long)
     if actions.ndim != 2 or actions.shape[0] != obs.shape[0]:
         raise ValueError(f"actions must be (B, H) with B = {obs.shape[0]} rows of obs, got {tuple(actions.shape)}")
-    if model.heads is None: model.step(None, None)   # says why a reconstruction-only model cannot dream
+    model.require_heads()   # a reconstruction-only model cannot dream, and says so
     if ((actions < 0) | (actions >= model.spec.num_actions)).any(): raise ValueError(f"actions must be in [0, {model.spec.num_actions}), got {actions.min().item()}..{actions.max().item()}")
     z = model.encode(obs).float()
     latents, rewards, continues = [z], [], []
@@ -52,8 +51,8 @@ def dream_windows(run_dir, # a pre-training run directory (or its `load_run`): i
                   num_envs:int=4, # games played side by side
                  ) -> dict[str, torch.Tensor]:
     "`n` windows of real play (`SequenceBuffer.sample`'s format) on held-out episodes of the run's game, under its data policy."
-    saved = _saved(run_dir)
-    game = load_world_model(saved).spec.game_config   # the game the model learned, as its spec says
+    saved, spec = read_spec(run_dir)
+    game = spec.game_config   # the game the model learned
     data_policy, random_share = saved.config.get('data_policy', ''), saved.config.get('random_share', 0.0)
     policy = agent_actor(data_policy, game, seed=seed) if data_policy else None
     capacity = horizon + 1 + -(-2 * n // (game.num_agents * num_envs))   # about two agent steps of play per window drawn
@@ -242,8 +241,7 @@ class Dreamer:
                  model_steps:int=1, # steps each window of a rollout the heads learn from predicts
                  every:int=16, # a window (and a dream) starts every `every` steps of a rollout: the BPTT segment length
                 ):
-        if world_model.heads is None: world_model.step(None, None)   # says why a reconstruction-only model cannot dream
-        self.heads, self.weights = world_model.heads, world_model.spec.loss_weights
+        self.heads, self.weights = world_model.require_heads(), world_model.spec.loss_weights
         self.horizon, self.repeats, self.model_steps, self.every = horizon, repeats, model_steps, every
         self.opt = torch.optim.Adam(self.heads.parameters(), lr=model_lr) if model_lr else None
         self.heads.requires_grad_(self.opt is not None)

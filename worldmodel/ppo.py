@@ -11,7 +11,7 @@ from torch import nn
 import matplotlib.pyplot as plt
 from torch.utils.flop_counter import FlopCounterMode
 
-from .env import GameConfig, VecEnv
+from .env import VecEnv
 from .runs import pick_device, CoreShare, rng_state, set_rng_state, crossed, read_json, write_json, read_metrics, Run, load_run
 from .bundle import load_world_model
 from .agent import AgentPolicy, RolloutBuffer, buffer_spec, PPOConfig, make_policy, sample_actions

@@ -3,24 +3,23 @@
 # %% ../nbs/09_pretrain.ipynb #0568541f
 from __future__ import annotations
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 import math, os, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 from tqdm import tqdm
 
 import torch.distributed as dist
 import matplotlib.pyplot as plt
 
 from .tokens import token_metrics
-from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED, env_interface, game_from_fields
+from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
-from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, load_run, SavedRun, check_choices,
+from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, SavedRun, check_choices,
                              check_fields, RunSettings, GameSettings)
 from .dynamics import SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
 from .bundle import WorldModelBundle, spec_from_config, load_world_model
@@ -249,7 +248,7 @@ def new_world_model(cfg:PretrainConfig, # the job
         if world > 1:   # every rank must hold the same codec: its positions size the network
             state = _from_rank0(codec.state_dict())
             codec = SlotCodec(state['position_scale'].shape[0]); codec.load_state_dict(state)
-    spec = spec_from_config(dataclasses.asdict(cfg), env_interface(cfg.game).action_space.n, codec.num_positions if codec is not None else 0)
+    spec = spec_from_config(dataclasses.asdict(cfg), codec.num_positions if codec is not None else 0)
     bundle = WorldModelBundle.build(spec, codec)
     if cfg.objective == 'balanced-classes':
         weights = bundle.objective.fit_class_weights(obs, power=cfg.class_balance).class_weights()

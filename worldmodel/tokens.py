@@ -8,8 +8,8 @@ import torch
 
 # %% auto #0
 __all__ = ['NUM_TOKENS', 'TOKEN_BYTES', 'PAD_BYTE', 'GLOBAL_LOCATION', 'check_obs', 'padding_mask', 'unpack_location',
-           'pack_location', 'Feature', 'FeatureTable', 'Token', 'decode_token', 'decode_observation', 'cell_tokens',
-           'tokens_to_box', 'token_keys', 'token_metrics']
+           'pack_location', 'Feature', 'FeatureTable', 'Token', 'decode_token', 'decode_observation', 'window_cell',
+           'cell_tokens', 'tokens_to_box', 'token_keys', 'token_metrics']
 
 # %% ../nbs/00_tokens.ipynb #75cb9949
 NUM_TOKENS = 200        # tokens per agent observation in this project's games
@@ -106,15 +106,22 @@ def decode_observation(obs, # one observation (200, 3) uint8
     return [t for t in (decode_token(tok, features) for tok in obs) if t is not None]
 
 # %% ../nbs/00_tokens.ipynb #8571a5c0
+def window_cell(obs, # (B, 200, 3) uint8 observations, numpy or torch
+                window:int=13, # side of the egocentric window
+               ):
+    "Each token's cell `row * window + col` `(B, 200)` (numpy or torch, as `obs`): -1 for padding, global tokens and tokens outside the window."
+    loc = obs[..., 0].long() if torch.is_tensor(obs) else np.asarray(obs)[..., 0].astype(np.int64)
+    row, col = unpack_location(loc)
+    inside = ~padding_mask(obs) & (loc != GLOBAL_LOCATION) & (row < window) & (col < window)
+    return torch.where(inside, row * window + col, -1) if torch.is_tensor(obs) else np.where(inside, row * window + col, -1)
+
 def cell_tokens(obs, # (B, 200, 3) uint8 observations
                 window:int=13, # side of the egocentric window
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "Where the cell tokens are: `(batch, slot, row, col)` index arrays of every valid, non-global token inside the window."
-    o = np.asarray(obs)
-    loc = o[..., 0].astype(np.int64)
-    row, col = unpack_location(loc)
-    b, slot = np.nonzero(~padding_mask(o) & (loc != GLOBAL_LOCATION) & (row < window) & (col < window))
-    return b, slot, row[b, slot], col[b, slot]
+    cell = window_cell(np.asarray(obs), window)
+    b, slot = np.nonzero(cell >= 0)
+    return b, slot, cell[b, slot] // window, cell[b, slot] % window
 
 # %% ../nbs/00_tokens.ipynb #b7d2c4e9
 def tokens_to_box(obs, # (B, 200, 3) uint8 observations
