@@ -9,115 +9,29 @@ import numpy as np
 import torch
 from torch import nn
 
-from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs
-from .env import GameConfig, TASK, env_interface, feature_table, game_differences
+from .tokens import NUM_TOKENS, TOKEN_BYTES, check_obs
+from .env import GameConfig, TASK, env_interface, game_differences
+from .model import ObsBox, BoxConv, game_box, layer_init
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
 
 # %% auto #0
-__all__ = ['game_features', 'ObsBox', 'layer_init', 'BoxCNN', 'LatentEncoder', 'AgentPolicy', 'buffer_spec', 'spec_bytes',
-           'RolloutBuffer', 'PPOConfig', 'make_policy', 'sample_actions', 'agent_actor']
-
-# %% ../nbs/07_agent.ipynb #f4d99d4c
-def game_features(game:GameConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    "Names of the features `game` puts in cells and of those it sends as global tokens (the box's layers and its vector)."
-    cells = ('agent:group', 'agent_id', 'tag') + (('inv:heart',) if game.heart_sources else ())
-    return cells, ('episode_completion_pct', 'last_action', 'last_reward')
-
-# %% ../nbs/07_agent.ipynb #ce696ef2
-class ObsBox(nn.Module):
-    "Tokens `(B, 200, 3)` uint8 -> a dense box `(B, layers, 13, 13)` and the global features `(B, globals)`."
-    def __init__(self, features:FeatureTable, # the game's features (`feature_table(game)`)
-                 num_tags:int, # type tags of the game (`len(env_interface(game).tags)`)
-                 cell_features:tuple[str, ...]|None=None, # features that get a layer (default: every feature of the table)
-                 global_features:tuple[str, ...]|None=None, # features read from global tokens (default: every feature)
-                 window:int=13, # side of the egocentric window
-                 view_radius:int|None=None, # place only the cells within this many rows and columns of the agent's (None: the whole window)
-                ):
-        super().__init__()
-        if view_radius is not None and not (isinstance(view_radius, int) and 0 <= view_radius <= window // 2):
-            raise ValueError(f"view_radius must be an integer from 0 to {window // 2} (the whole window) or None, got {view_radius!r}")
-        names = [f.name for f in features.features]
-        cell_features = tuple(names if cell_features is None else cell_features)
-        global_features = tuple(names if global_features is None else global_features)
-        for name in (*cell_features, *global_features):
-            if name not in features: raise ValueError(f"feature {name!r} is not in the game's feature table")
-        self.features, self.num_tags, self.window, self.view_radius = features, num_tags, window, view_radius
-        self.cell_features, self.global_features = cell_features, global_features
-        # a value layer per cell feature but the tag, then a one-hot layer per tag value
-        valued = [n for n in cell_features if n != 'tag']
-        self.num_layers = len(valued) + (num_tags if 'tag' in cell_features else 0)
-        self.tag_layer = len(valued) if 'tag' in cell_features else None   # the first of the tag's one-hot layers
-        self.num_globals, self.cells = len(global_features), window * window
-        self.box_size = self.num_layers * self.cells
-        # Lookup tables, so a batch is placed by a few gathers and one scatter. Keyed by feature id * 256 + value:
-        # `offset`, where a cell token's layer starts in the flat box (-1: no layer), and `value`, what it writes there.
-        values = torch.arange(256.0)
-        offset, value = torch.full((256, 256), -1), torch.zeros(256, 256)
-        for f in features.features: value[f.id] = values / f.normalization
-        for i, n in enumerate(valued): offset[features[n].id] = i * self.cells
-        if 'tag' in cell_features:
-            tag = features['tag'].id
-            offset[tag] = (len(valued) + values.long().clamp(max=num_tags - 1)) * self.cells
-            value[tag] = 1.0
-        glob = torch.full((256,), -1)                        # by feature id: index in the global vector (-1: none)
-        for i, n in enumerate(global_features): glob[features[n].id] = i
-        cell = torch.full((256,), -1)                        # by location byte: cell index in the window (-1: outside, or beyond view_radius)
-        centre, reach = window // 2, window // 2 if view_radius is None else view_radius
-        for loc in range(256):
-            row, col = loc >> 4, loc & 15
-            if row < window and col < window and loc != GLOBAL_LOCATION and max(abs(row - centre), abs(col - centre)) <= reach: cell[loc] = row * window + col
-        for name, t in (('offset_lut', offset.flatten()), ('value_lut', value.flatten()), ('global_lut', glob), ('cell_lut', cell)):
-            self.register_buffer(name, t, persistent=False)
-
-    def flat(self, obs) -> torch.Tensor:
-        "The box and the global vector side by side, `(B, layers * 13 * 13 + globals)` float32."
-        check_obs(obs, obs.shape[1])
-        loc, fid, val = obs[..., 0], obs[..., 1], obs[..., 2]
-        pad = (loc & fid & val) == PAD_BYTE                  # a padding row is all 255s
-        key = fid.long() * 256 + val.long()
-        cell, offset = self.cell_lut[loc.long()], self.offset_lut[key]
-        is_global = (loc == GLOBAL_LOCATION) & ~pad
-        g = self.global_lut[fid.long()]
-        in_cell = cell >= 0                                  # padding's location (row 15) is outside the window
-        unread = (in_cell & (offset < 0)) | (is_global & (g < 0))
-        if unread.any():
-            names = sorted({self.features.name(f) for f in fid[unread].unique().tolist()})
-            raise ValueError(f"observation has features the box has no place for: {names} (add them to cell_features/global_features)")
-        spare = self.box_size + self.num_globals                 # one spare column takes every token that is not placed
-        index = torch.where(in_cell, offset + cell, torch.where(is_global, self.box_size + g, spare))
-        out = torch.zeros(obs.shape[0], spare + 1, device=obs.device)
-        return out.scatter_(1, index, self.value_lut[key])[:, :spare]
-
-    def forward(self, obs):
-        flat = self.flat(obs)
-        return flat[:, :self.box_size].view(-1, self.num_layers, self.window, self.window), flat[:, self.box_size:]
+__all__ = ['BoxCNN', 'LatentEncoder', 'AgentPolicy', 'buffer_spec', 'spec_bytes', 'RolloutBuffer', 'PPOConfig', 'make_policy',
+           'sample_actions', 'agent_actor']
 
 # %% ../nbs/07_agent.ipynb #5b083c42
-def layer_init(layer:nn.Module, gain:float=2 ** 0.5, bias:float=0.0) -> nn.Module:
-    "Orthogonal weights scaled by `gain`, constant bias: CleanRL's initialisation."
-    nn.init.orthogonal_(layer.weight, gain); nn.init.constant_(layer.bias, bias)
-    return layer
-
-class BoxCNN(nn.Module):
-    "Raw pipeline: tokens -> `ObsBox` -> Conv(k3, s2) -> Conv(k3) -> FC `out_dim` (with the global features)."
+class BoxCNN(BoxConv):
+    "Raw pipeline: tokens -> `ObsBox` -> Conv(k3, s2) -> Conv(k3) -> FC `out_dim` (with the global features) -> ReLU."
     def __init__(self, box:ObsBox, channels:int=32, out_dim:int=128):
-        super().__init__()
-        self.box, self.out_dim = box, out_dim
+        super().__init__(box, channels, out_dim)
         self.stored = ('box_obs', (box.box_size + box.num_globals,), torch.float32)   # what a rollout keeps: `prepare`'s output
-        # 13x13 -> 6x6 (stride-2 windows 0-2, 2-4, ..., 10-12: every cell, symmetric about the agent's) -> 4x4
-        self.conv = nn.Sequential(layer_init(nn.Conv2d(box.num_layers, channels, 3, stride=2)), nn.ReLU(),
-                                  layer_init(nn.Conv2d(channels, channels, 3)), nn.ReLU(), nn.Flatten())
-        with torch.no_grad(): conv_out = self.conv(torch.zeros(1, box.num_layers, box.window, box.window)).shape[1]
-        self.fc = nn.Sequential(layer_init(nn.Linear(conv_out + box.num_globals, out_dim)), nn.ReLU())
 
     def prepare(self, obs):
         "Tokens -> the flat box, the part without parameters (computed once per step, kept by the rollout)."
         return self.box.flat(obs)
     def embed(self, x):
         "The flat box -> features."
-        b = self.box
-        return self.fc(torch.cat([self.conv(x[:, :b.box_size].view(-1, b.num_layers, b.window, b.window)), x[:, b.box_size:]], 1))
+        return super().forward(x)
     def forward(self, obs): return self.embed(self.prepare(obs))
 
 # %% ../nbs/07_agent.ipynb #6dfd24a2
@@ -131,6 +45,7 @@ class LatentEncoder(nn.Module):
         super().__init__()
         self.bf16 = bf16
         self.objective, self.encoder, self.num_tokens = world_model.objective, world_model.encoder, world_model.num_tokens
+        self.box = world_model.box   # a conv encoder's input (None: the MLP reads the objective's inputs)
         # a bf16 copy of the weights, made once: autocast would re-cast them at every call (measured 1.7x slower at 96 rows)
         if bf16 and not finetune: self.encoder = copy.deepcopy(self.encoder).to(torch.bfloat16)
         self.latent_dim, self.finetune = world_model.latent_dim, finetune
@@ -146,18 +61,21 @@ class LatentEncoder(nn.Module):
         "The world model's parameters (the encoder and its objective's), not the adapter's: a fine-tuned encoder learns at its own rate."
         return [*self.encoder.parameters(), *self.objective.parameters()]
 
+    def encoder_inputs(self, obs):
+        "What the encoder reads, as `WorldModel.encoder_inputs`: the flat box (conv) or the objective's inputs (MLP)."
+        return self.box.flat(obs) if self.box is not None else self.objective.inputs(obs)
     def prepare(self, obs):
         "What a rollout keeps: the tokens (fine-tuned) or the latent (frozen)."
         check_obs(obs, self.num_tokens)
         if self.finetune: return obs
         with torch.no_grad():
-            x = self.objective.inputs(obs)
+            x = self.encoder_inputs(obs)
             return self.encoder(x.to(torch.bfloat16)).float() if self.bf16 else self.encoder(x)
     def embed(self, x):
         "`prepare`'s output (or an imagined latent) -> the features the core reads: the latent, through the adapter if there is one."
         if self.finetune:
             with torch.autocast(x.device.type, torch.bfloat16, enabled=self.bf16):   # the weights change every update: autocast, not a copy
-                x = self.encoder(self.objective.inputs(x)).float()
+                x = self.encoder(self.encoder_inputs(x)).float()
         return x if self.adapter is None else self.adapter(x)
     def forward(self, obs): return self.embed(self.prepare(obs))
 
@@ -353,8 +271,7 @@ def make_policy(cfg:PPOConfig, device='cpu',
     game = cfg.game
     num_actions = env_interface(game).action_space.n
     if cfg.obs == 'raw':
-        cells, globals_ = game_features(game)
-        encoder = BoxCNN(ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_, view_radius=int(cfg.view_radius)), channels=cfg.conv_channels)
+        encoder = BoxCNN(game_box(game, view_radius=int(cfg.view_radius)), channels=cfg.conv_channels)
     else:
         world_model = world_model or load_world_model(cfg.encoder)
         if differ := game_differences(world_model.spec.game_config, game):

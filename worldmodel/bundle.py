@@ -11,7 +11,7 @@ from torch import nn
 from .tokens import NUM_TOKENS
 from .env import GameConfig, game_from_fields, env_interface, feature_table
 from .slots import SlotCodec
-from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
+from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, game_box
 from .runs import SavedRun, load_run, load_checkpoint
 from .dynamics import DynamicsHeads
 
@@ -20,17 +20,19 @@ __all__ = ['ENCODERS', 'WorldModelSpec', 'spec_from_config', 'WorldModelBundle',
            'load_world_model']
 
 # %% ../nbs/06_bundle.ipynb #b0d1e008
-ENCODERS = ('mlp',)   # encoder families: 'mlp', the seed's autoencoder over the objective's inputs
+ENCODERS = ('mlp', 'conv')   # encoder families: the seed's MLP over the objective's inputs, or a CNN over the game's dense box
 
 @dataclass
 class WorldModelSpec:
     "What rebuilds a world model; stored in its checkpoint, so loading needs neither the run's config nor its machine."
     encoder: str = 'mlp'
-    "encoder family (`ENCODERS`): 'mlp' is the seed's autoencoder, `model.WorldModel`"
+    "encoder family (`ENCODERS`): 'mlp' the seed's MLP over the objective's inputs; 'conv' a `model.BoxConv` over the game's dense box (`model.game_box`)"
     latent_dim: int = 128
     "size of the latent the agent reads"
     hidden: tuple[int, ...] = (2048, 2048, 1024)
-    "the encoder's hidden widths (the decoder mirrors them)"
+    "the MLP encoder's hidden widths; the decoder mirrors them, whatever the encoder"
+    conv_channels: int = 32
+    "the conv encoder's width ('conv' only)"
     objective: str = 'slots'
     "what the autoencoder reads and reconstructs (`model.OBJECTIVES`)"
     codec_positions: int = 0
@@ -54,7 +56,7 @@ class WorldModelSpec:
 
     def __post_init__(self):
         # plain Python numbers (a gym space's `n` is a numpy integer): a checkpoint holding them loads with weights_only
-        for name in ('latent_dim', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden'): setattr(self, name, int(getattr(self, name)))
+        for name in ('latent_dim', 'conv_channels', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden'): setattr(self, name, int(getattr(self, name)))
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.value_discount is not None: self.value_discount = float(self.value_discount)
         if self.cell_map is not None: self.cell_map = (int(self.cell_map[0]), int(self.cell_map[1]), *(float(v) for v in self.cell_map[2:]))
@@ -64,6 +66,7 @@ class WorldModelSpec:
         if (self.objective in SLOT_OBJECTIVES) != (self.codec_positions > 0):
             raise ValueError(f"WorldModelSpec.codec_positions must be positive exactly for the slot objectives, got {self.codec_positions} for {self.objective!r}")
         if self.horizon and self.num_actions < 1: raise ValueError("WorldModelSpec.num_actions must be positive for a model with heads (horizon > 0)")
+        if self.encoder == 'conv' and not self.game: raise ValueError("WorldModelSpec.encoder 'conv' needs the game: its box has a layer per feature the game emits")
 
     @property
     def predictive(self) -> bool: return self.horizon > 0
@@ -86,7 +89,8 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
     weights = ({'reconstruction': 1.0, 'dynamics': config['dynamics_weight'], 'reward': config['reward_weight'],
                 'continue': config['continue_weight'], 'value': value, 'map': cell_map} if horizon else {})
     game = game_from_fields(config, seed=config.get('seed', 0))
-    return WorldModelSpec(latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
+    return WorldModelSpec(encoder=config.get('encoder_kind', 'mlp'), conv_channels=config.get('conv_channels', 32),
+                          latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
                           horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights,
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
@@ -107,7 +111,9 @@ class WorldModelBundle(nn.Module):
              ) -> 'WorldModelBundle':
         "A new world model of `spec`, freshly initialised: the autoencoder first, then the heads."
         if codec is None and spec.codec_positions: codec = SlotCodec(spec.codec_positions, spec.num_tokens)
-        autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec)
+        box = game_box(spec.game_config) if spec.encoder == 'conv' else None
+        autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec,
+                                 box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map)
                  if spec.predictive else None)
         return cls(spec, autoencoder, heads)
@@ -115,6 +121,7 @@ class WorldModelBundle(nn.Module):
     # the autoencoder's parts and methods, as the bundle's own
     objective = property(lambda self: self.autoencoder.objective)
     encoder = property(lambda self: self.autoencoder.encoder)
+    box = property(lambda self: self.autoencoder.box)
     latent_dim = property(lambda self: self.autoencoder.latent_dim)
     num_tokens = property(lambda self: self.autoencoder.num_tokens)
     def encode(self, obs): return self.autoencoder.encode(obs)

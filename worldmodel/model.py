@@ -5,12 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, check_obs, padding_mask
+from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs, padding_mask
+from .env import GameConfig, env_interface, feature_table
 from .slots import SlotCodec
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'SLOT_OBJECTIVES', 'TokenMSE', 'PaddingAwareMSE', 'SlotObjective', 'SlotClassObjective',
-           'make_objective', 'mlp', 'WorldModel']
+           'make_objective', 'game_features', 'ObsBox', 'game_box', 'layer_init', 'BoxConv', 'mlp', 'WorldModel']
 
 # %% ../nbs/03_model.ipynb #7d92e59a
 class TokenMSE(nn.Module):
@@ -157,6 +158,115 @@ def make_objective(name:str, # one of `OBJECTIVES`
         return SlotObjective(codec) if name == 'slots' else SlotClassObjective(codec, balanced=name == 'balanced-classes')
     raise ValueError(f"objective must be one of {list(OBJECTIVES)}, got {name!r}")
 
+# %% ../nbs/03_model.ipynb #f4d99d4c
+def game_features(game:GameConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    "Names of the features `game` puts in cells and of those it sends as global tokens (the box's layers and its vector)."
+    cells = ('agent:group', 'agent_id', 'tag') + (('inv:heart',) if game.heart_sources else ())
+    return cells, ('episode_completion_pct', 'last_action', 'last_reward')
+
+# %% ../nbs/03_model.ipynb #ce696ef2
+class ObsBox(nn.Module):
+    "Tokens `(B, 200, 3)` uint8 -> a dense box `(B, layers, 13, 13)` and the global features `(B, globals)`."
+    def __init__(self, features:FeatureTable, # the game's features (`feature_table(game)`)
+                 num_tags:int, # type tags of the game (`len(env_interface(game).tags)`)
+                 cell_features:tuple[str, ...]|None=None, # features that get a layer (default: every feature of the table)
+                 global_features:tuple[str, ...]|None=None, # features read from global tokens (default: every feature)
+                 window:int=13, # side of the egocentric window
+                 view_radius:int|None=None, # place only the cells within this many rows and columns of the agent's (None: the whole window)
+                ):
+        super().__init__()
+        if view_radius is not None and not (isinstance(view_radius, int) and 0 <= view_radius <= window // 2):
+            raise ValueError(f"view_radius must be an integer from 0 to {window // 2} (the whole window) or None, got {view_radius!r}")
+        names = [f.name for f in features.features]
+        cell_features = tuple(names if cell_features is None else cell_features)
+        global_features = tuple(names if global_features is None else global_features)
+        for name in (*cell_features, *global_features):
+            if name not in features: raise ValueError(f"feature {name!r} is not in the game's feature table")
+        self.features, self.num_tags, self.window, self.view_radius = features, num_tags, window, view_radius
+        self.cell_features, self.global_features = cell_features, global_features
+        # a value layer per cell feature but the tag, then a one-hot layer per tag value
+        valued = [n for n in cell_features if n != 'tag']
+        self.num_layers = len(valued) + (num_tags if 'tag' in cell_features else 0)
+        self.tag_layer = len(valued) if 'tag' in cell_features else None   # the first of the tag's one-hot layers
+        self.num_globals, self.cells = len(global_features), window * window
+        self.box_size = self.num_layers * self.cells
+        # Lookup tables, so a batch is placed by a few gathers and one scatter. Keyed by feature id * 256 + value:
+        # `offset`, where a cell token's layer starts in the flat box (-1: no layer), and `value`, what it writes there.
+        values = torch.arange(256.0)
+        offset, value = torch.full((256, 256), -1), torch.zeros(256, 256)
+        for f in features.features: value[f.id] = values / f.normalization
+        for i, n in enumerate(valued): offset[features[n].id] = i * self.cells
+        if 'tag' in cell_features:
+            tag = features['tag'].id
+            offset[tag] = (len(valued) + values.long().clamp(max=num_tags - 1)) * self.cells
+            value[tag] = 1.0
+        glob = torch.full((256,), -1)                        # by feature id: index in the global vector (-1: none)
+        for i, n in enumerate(global_features): glob[features[n].id] = i
+        cell = torch.full((256,), -1)                        # by location byte: cell index in the window (-1: outside, or beyond view_radius)
+        centre, reach = window // 2, window // 2 if view_radius is None else view_radius
+        for loc in range(256):
+            row, col = loc >> 4, loc & 15
+            if row < window and col < window and loc != GLOBAL_LOCATION and max(abs(row - centre), abs(col - centre)) <= reach: cell[loc] = row * window + col
+        for name, t in (('offset_lut', offset.flatten()), ('value_lut', value.flatten()), ('global_lut', glob), ('cell_lut', cell)):
+            self.register_buffer(name, t, persistent=False)
+
+    def flat(self, obs) -> torch.Tensor:
+        "The box and the global vector side by side, `(B, layers * 13 * 13 + globals)` float32."
+        check_obs(obs, obs.shape[1])
+        loc, fid, val = obs[..., 0], obs[..., 1], obs[..., 2]
+        pad = (loc & fid & val) == PAD_BYTE                  # a padding row is all 255s
+        key = fid.long() * 256 + val.long()
+        cell, offset = self.cell_lut[loc.long()], self.offset_lut[key]
+        is_global = (loc == GLOBAL_LOCATION) & ~pad
+        g = self.global_lut[fid.long()]
+        in_cell = cell >= 0                                  # padding's location (row 15) is outside the window
+        unread = (in_cell & (offset < 0)) | (is_global & (g < 0))
+        if unread.any():
+            names = sorted({self.features.name(f) for f in fid[unread].unique().tolist()})
+            raise ValueError(f"observation has features the box has no place for: {names} (add them to cell_features/global_features)")
+        spare = self.box_size + self.num_globals                 # one spare column takes every token that is not placed
+        index = torch.where(in_cell, offset + cell, torch.where(is_global, self.box_size + g, spare))
+        out = torch.zeros(obs.shape[0], spare + 1, device=obs.device)
+        return out.scatter_(1, index, self.value_lut[key])[:, :spare]
+
+    def forward(self, obs):
+        flat = self.flat(obs)
+        return flat[:, :self.box_size].view(-1, self.num_layers, self.window, self.window), flat[:, self.box_size:]
+
+# %% ../nbs/03_model.ipynb #a7c30b02
+def game_box(game:GameConfig, # the game whose observations it places
+             view_radius:int|None=None, # place only the cells this close to the agent (`ObsBox`; None: the whole window)
+            ) -> ObsBox:
+    "The dense box of the features `game` emits (`game_features`): the raw agent's input and the conv world model's."
+    return ObsBox(feature_table(game), len(env_interface(game).tags), *game_features(game), view_radius=view_radius)
+
+# %% ../nbs/03_model.ipynb #5b083c42
+def layer_init(layer:nn.Module, gain:float=2 ** 0.5, bias:float=0.0) -> nn.Module:
+    "Orthogonal weights scaled by `gain`, constant bias: CleanRL's initialisation."
+    nn.init.orthogonal_(layer.weight, gain); nn.init.constant_(layer.bias, bias)
+    return layer
+
+class BoxConv(nn.Module):
+    "The flat box (`ObsBox.flat`) -> Conv(k3, s2) -> Conv(k3) -> FC `out_dim` (with the global features): the raw agent's CNN and the conv world model's encoder."
+    def __init__(self, box:ObsBox, # the box it reads (sizes the input)
+                 channels:int=32, # width of both convolutions
+                 out_dim:int=128, # features out
+                 out_relu:bool=True, # a ReLU after the FC layer (the agent's features); False: a linear read-out (a world model's latent)
+                ):
+        super().__init__()
+        self.box, self.out_dim = box, out_dim
+        # 13x13 -> 6x6 (stride-2 windows 0-2, 2-4, ..., 10-12: every cell, symmetric about the agent's) -> 4x4
+        self.conv = nn.Sequential(layer_init(nn.Conv2d(box.num_layers, channels, 3, stride=2)), nn.ReLU(),
+                                  layer_init(nn.Conv2d(channels, channels, 3)), nn.ReLU(), nn.Flatten())
+        with torch.no_grad(): conv_out = self.conv(torch.zeros(1, box.num_layers, box.window, box.window)).shape[1]
+        self.fc = nn.Sequential(layer_init(nn.Linear(conv_out + box.num_globals, out_dim)), *([nn.ReLU()] if out_relu else []))
+
+    def forward(self, x # the flat box and globals `(B, layers * 13 * 13 + globals)`
+               ) -> torch.Tensor:
+        "Features `(B, out_dim)`."
+        b = self.box
+        return self.fc(torch.cat([self.conv(x[:, :b.box_size].view(-1, b.num_layers, b.window, b.window)), x[:, b.box_size:]], 1))
+
 # %% ../nbs/03_model.ipynb #8716faab
 def mlp(sizes:list[int]) -> nn.Sequential:
     "Linear layers of `sizes` with ReLU between them (not after the last)."
@@ -167,26 +277,35 @@ def mlp(sizes:list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 class WorldModel(nn.Module):
-    "The seed's autoencoder: encoder input -> 2048 -> 2048 -> 1024 -> latent, decoder the mirror."
+    "The seed's autoencoder: encoder input -> 2048 -> 2048 -> 1024 -> latent (or a `BoxConv` over the dense box), decoder the MLP mirror."
     def __init__(self, latent_dim:int=128, # size of the latent the agent sees
                  hidden:tuple[int, ...]=(2048, 2048, 1024), # encoder widths; the decoder mirrors them
                  num_tokens:int=NUM_TOKENS, # tokens per observation
                  objective:str='unit-mse', # what the network reads and reconstructs, see `OBJECTIVES`
                  codec:SlotCodec|None=None, # a fitted codec, for objective 'slots'
+                 box:ObsBox|None=None, # encode the dense box with a `BoxConv` (`game_box(game)`); None: the seed's MLP over the objective's inputs
+                 channels:int=32, # the `BoxConv`'s width (with a box)
                 ):
         super().__init__()
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
         self.latent_dim, self.hidden, self.num_tokens, self.objective_name = latent_dim, tuple(hidden), num_tokens, objective
         self.objective = make_objective(objective, num_tokens, codec)
-        self.encoder = mlp([self.objective.input_dim, *hidden, latent_dim])
+        self.box = box
+        self.encoder = (BoxConv(box, channels, latent_dim, out_relu=False) if box is not None else
+                        mlp([self.objective.input_dim, *hidden, latent_dim]))
         self.decoder = mlp([latent_dim, *reversed(hidden), self.objective.output_dim])
 
     def encode(self, obs # uint8 observations (B, 200, 3)
               ) -> torch.Tensor:
         "Latent codes `(B, latent_dim)` of a batch of observations."
+        return self.encoder(self.encoder_inputs(obs))
+
+    def encoder_inputs(self, obs # uint8 observations (B, 200, 3)
+                      ) -> torch.Tensor:
+        "What the encoder reads: the flat dense box (a conv encoder) or the objective's inputs (the MLP)."
         check_obs(obs, self.num_tokens)
-        return self.encoder(self.objective.inputs(obs))
+        return self.box.flat(obs) if self.box is not None else self.objective.inputs(obs)
 
     def decode(self, z # latents (B, latent_dim)
               ) -> torch.Tensor:
@@ -223,4 +342,4 @@ class WorldModel(nn.Module):
         "Token bytes `(B, 200, 3)` decoded from latents (for interpolations and imagined states)."
         return self.objective.reconstruct(self.decode(z))
 
-    def extra_repr(self): return f"latent_dim={self.latent_dim}, objective={self.objective_name!r}"
+    def extra_repr(self): return f"latent_dim={self.latent_dim}, objective={self.objective_name!r}, encoder={'conv' if self.box is not None else 'mlp'}"

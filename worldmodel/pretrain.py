@@ -22,7 +22,7 @@ from .slots import SlotCodec
 from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, SavedRun, check_choices,
                              check_fields, RunSettings, GameSettings)
 from .dynamics import SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
-from .bundle import WorldModelBundle, spec_from_config, load_world_model
+from .bundle import ENCODERS, WorldModelBundle, spec_from_config, load_world_model
 from .agent import agent_actor
 
 # %% auto #0
@@ -37,7 +37,7 @@ LR_SCHEDULES = ('constant', 'cosine')
 @dataclass
 class PretrainConfig(RunSettings, GameSettings):
     "Pre-training the world model: data, model, optimisation, logging and checkpoints (the run's and the game's fields: `RunSettings`, `GameSettings`)."
-    CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES)}   # the CLI offers these, validation enforces them
+    CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES), 'encoder_kind': ENCODERS}   # the CLI offers these, validation enforces them
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'num_envs', 'parallel_collection', 'device', 'compile', 'log_every', 'console_every',
                                           'checkpoint_every', 'checkpoint_seconds', 'keep_checkpoints', 'heartbeat_seconds', 'eval_every',
                                           'eval_obs', 'wandb', 'wandb_project')   # what does not change what is learned
@@ -54,6 +54,10 @@ class PretrainConfig(RunSettings, GameSettings):
     "observations over which the learning rate rises linearly from 0 (0: no warm-up)"
     latent_dim: int = 128
     "size of the latent the agent will see (the seed used 16, then 128)"
+    encoder_kind: str = 'mlp'
+    "the encoder: 'mlp' (the seed's, over the objective's inputs) or 'conv' (a CNN over the dense box the raw agent reads, `model.BoxConv`)"
+    conv_channels: int = 32
+    "the conv encoder's width (encoder_kind 'conv')"
     objective: str = 'slots'
     "what the network reads and reconstructs: 'slots' (chosen by measurement), 'slot-classes', 'balanced-classes' (rare classes weighted up), 'raw-mse' (the reference), 'unit-mse' or 'padding-aware'"
     class_balance: float = 0.5
@@ -104,7 +108,7 @@ class PretrainConfig(RunSettings, GameSettings):
     "held-out observations in that batch"
 
     def __post_init__(self):
-        check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
+        check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'conv_channels': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0},
                      numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)',
                               **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight')}})

@@ -8,10 +8,10 @@ import torch
 
 import matplotlib.pyplot as plt
 
-from .env import GameConfig, VecEnv, env_interface, feature_table, task_game, tag_layers, HELD_OUT_SEED
+from .env import GameConfig, VecEnv, task_game, tag_layers, HELD_OUT_SEED
 from .runs import replace_record, load_run
 from .bundle import load_world_model
-from .agent import ObsBox, game_features
+from .model import game_box
 
 # %% auto #0
 __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions', 'probe_labels', 'roc_auc', 'fit_logistic',
@@ -168,8 +168,7 @@ PROBES = (*[f'source_{d}' for d in DIRECTIONS], *[f'wall_{d}' for d in DIRECTION
 
 def raw_box_features(game:GameConfig):
     "Observations -> the raw agent's dense box and global vector (the probe table's reference row)."
-    cells, globals_ = game_features(game)
-    box = ObsBox(feature_table(game), len(env_interface(game).tags), cells, globals_)
+    box = game_box(game)
     return lambda obs: box.flat(torch.from_numpy(obs)).numpy()
 
 def batched_features(encode, # tokens (B, 200, 3) uint8 tensor -> features (B, D) tensor
