@@ -344,6 +344,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.probe.by_distance': ('probe.html#by_distance', 'worldmodel/probe.py'),
                                   'worldmodel.probe.cell_probe_map': ('probe.html#cell_probe_map', 'worldmodel/probe.py'),
                                   'worldmodel.probe.collect_transitions': ('probe.html#collect_transitions', 'worldmodel/probe.py'),
+                                  'worldmodel.probe.fit_cell_mlp': ('probe.html#fit_cell_mlp', 'worldmodel/probe.py'),
                                   'worldmodel.probe.fit_logistic': ('probe.html#fit_logistic', 'worldmodel/probe.py'),
                                   'worldmodel.probe.format_box_comparison': ('probe.html#format_box_comparison', 'worldmodel/probe.py'),
                                   'worldmodel.probe.format_probe_table': ('probe.html#format_probe_table', 'worldmodel/probe.py'),

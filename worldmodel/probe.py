@@ -17,7 +17,8 @@ from .model import game_box
 __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions', 'probe_labels', 'roc_auc', 'fit_logistic',
            'linear_probe', 'auc_difference', 'raw_box_features', 'batched_features', 'latent_features', 'probe_table',
            'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison',
-           'probe_return_correlation', 'agent_inputs', 'cell_probe_map', 'by_distance', 'plot_cell_probe_maps']
+           'probe_return_correlation', 'agent_inputs', 'fit_cell_mlp', 'cell_probe_map', 'by_distance',
+           'plot_cell_probe_maps']
 
 # %% ../nbs/11_probe.ipynb #27c1cfae
 def collect_transitions(game:GameConfig, # the game to play
@@ -299,24 +300,48 @@ def agent_inputs(policy, # an `AgentPolicy` (e.g. `agent_actor`'s, or `make_poli
     "Observations -> the features the policy's core reads (float32), as its rollout computes them."
     return batched_features(policy.encoder, batch)
 
+# %% ../nbs/11_probe.ipynb #c7e11a07
+def fit_cell_mlp(x:np.ndarray, # (N, D) standardised features
+                 y:np.ndarray, # (N, T) bool targets (e.g. one per cell)
+                 hidden:int=256, # the probe's one hidden layer
+                 epochs:int=30, batch:int=256, lr:float=1e-3, weight_decay:float=1e-4,
+                 seed:int=0, # the probe's initialisation and batch order (the global stream is left alone)
+                ):
+    "A small MLP probe (features -> ReLU layer -> a logit per target), every target at once, each target's positives weighing as much as its negatives; returns `features -> (N, T) scores`."
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    share = yt.mean(0).clamp(1e-4, 1 - 1e-4)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, y.shape[1]))
+        opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
+        for _ in range(epochs):
+            for idx in torch.randperm(len(xt)).split(batch):
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xt[idx]), yt[idx], pos_weight=(1 - share) / share)
+                opt.zero_grad(); loss.backward(); opt.step()
+    return lambda features: net(torch.as_tensor(features, dtype=torch.float32)).detach().numpy()
+
 # %% ../nbs/11_probe.ipynb #c7e11a03
 def cell_probe_map(game:GameConfig, # the game the data comes from
                    representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)
                    train:dict, test:dict, # `collect_transitions` outputs (different seeds)
                    tag:str='heart_src', # the type tag probed for in each cell (`tag_layers`' names)
-                   l2:float=1e-3, # each probe's regularisation
+                   l2:float=1e-3, # each linear probe's regularisation
                    window:int=13,
+                   probe:str='linear', # 'linear': a logistic probe per cell; 'mlp': one `fit_cell_mlp` over all cells
                   ) -> dict[str, np.ndarray]:
-    "Name -> `(window, window)` test AUC of a logistic probe of 'a `tag` is in this cell', one per cell (nan where the test split has fewer than 2 of either class)."
+    "Name -> `(window, window)` test AUC of a probe of 'a `tag` is in this cell' (nan where the test split has fewer than 2 of either class)."
+    if probe not in ('linear', 'mlp'): raise ValueError(f"probe must be 'linear' or 'mlp', got {probe!r}")
     here_train, here_test = tag_layers(game, train['obs'], window)[tag], tag_layers(game, test['obs'], window)[tag]
     out = {}
     for name, features in representations.items():
         x_train, x_test = _standardise(features(train['obs']), features(test['obs']))
+        mlp_scores = fit_cell_mlp(x_train, here_train.reshape(len(x_train), -1))(x_test).reshape(-1, window, window) if probe == 'mlp' else None
         auc = np.full((window, window), np.nan)
         for r in range(window):
             for c in range(window):
                 y_train, y_test = here_train[:, r, c], here_test[:, r, c]
                 if min(y_train.sum(), (~y_train).sum(), y_test.sum(), (~y_test).sum()) < 2: continue
+                if mlp_scores is not None: auc[r, c] = roc_auc(mlp_scores[:, r, c], y_test); continue
                 w, b = fit_logistic(x_train, y_train, l2=l2)
                 auc[r, c] = roc_auc(x_test @ w + b, y_test)
         out[name] = auc

@@ -1,0 +1,97 @@
+"""Predictive pre-training throughput of each encoder family, against the machine's matmul ceiling.
+
+    .venv/bin/python benchmarks/predictive_throughput.py [--windows 20480] [--updates 30] [--out results/predictive_throughput.json]
+
+Both encoders ('mlp', the seed's MLP over slots; 'conv', `model.BoxConv` over the dense box) under one recipe: the
+task's game, windows of 6 steps of random play, slots reconstruction, latent dynamics, reward (weight 20), continue
+and cell-map heads, batch 256, bf16 autocast where the CPU has native bf16. For each:
+
+- the model's FLOPs per window: one update's forward and backward, counted by torch's `FlopCounterMode` (so the
+  convolutions count too), divided by the batch;
+- the update alone, on a fixed batch: windows/s, achieved FLOP/s and its ratio to the matmul ceiling of the same
+  precision, measured in this run;
+- end to end, the real `pretrain` loop (env stepping and window sampling included) for `--windows` windows;
+- what an agent's frozen encoder costs per observation it reads (the forward of one encode).
+
+The CPU's name and its bf16 instructions are recorded with the numbers.
+"""
+import argparse, json, os, platform, tempfile, time
+from pathlib import Path
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+os.environ.setdefault('WANDB_MODE', 'disabled')
+from worldmodel.env import TASK
+from worldmodel.runs import bf16_supported, write_json
+from worldmodel.pretrain import PretrainConfig, pretrain, window_source, new_world_model, make_optimizer, make_predictive_step
+
+def cpu_description() -> dict:
+    "The CPU's model name and which bf16 instructions it has (read from /proc/cpuinfo where there is one)."
+    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
+    name = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name')), platform.processor())
+    flags = set(next((l.split(':', 1)[1].split() for l in info.splitlines() if l.startswith('flags')), []))
+    return {'cpu': name, 'threads': torch.get_num_threads(), 'amx_bf16': 'amx_bf16' in flags, 'avx512_bf16': 'avx512_bf16' in flags}
+
+def matmul_ceiling(dtype, n=2048, seconds=3.0) -> float:
+    "Best FLOP/s of an n x n x n matmul in `dtype`."
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    best, t_end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t = time.perf_counter(); a @ b
+        best = max(best, 2 * n ** 3 / (time.perf_counter() - t))
+    return best
+
+def recipe(kind:str, run_dir:str, windows:int) -> PretrainConfig:
+    return PretrainConfig(run_dir=run_dir, steps=windows, encoder_kind=kind, horizon=5, reward_weight=20.0, map_weight=1.0, batch_size=256,
+                          num_agents=TASK['num_agents'], map_width=TASK['width'], map_height=TASK['height'], num_walls=TASK['num_walls'],
+                          heart_sources=TASK['heart_sources'], max_episode_steps=TASK['max_steps'], parallel_collection=False,
+                          wandb=False, eval_obs=0, checkpoint_every=0, console_every=10 ** 9)
+
+def measure(kind:str, windows:int, updates:int, ceiling:float, bf16:bool, tmp:Path) -> dict:
+    cfg = recipe(kind, str(tmp/kind), windows)
+    source = window_source(cfg, seed=0, rng=np.random.default_rng(0))
+    torch.manual_seed(0)
+    model = new_world_model(cfg, source.snapshot)
+    step = make_predictive_step(model.autoencoder, model.heads, make_optimizer(model, cfg.lr), torch.device('cpu'), model.spec.loss_weights, bf16=bf16)
+    batch = source.sample(cfg.batch_size)
+    source.close()
+    with FlopCounterMode(display=False) as counter: step(batch)
+    flops_per_window = counter.get_total_flops() / cfg.batch_size
+    obs = batch['obs'][:, 0]
+    with torch.no_grad(), FlopCounterMode(display=False) as counter: model.encode(obs)
+    encode_flops = counter.get_total_flops() / len(obs)
+    for _ in range(3): step(batch)   # warm-up
+    t = time.perf_counter()
+    for _ in range(updates): step(batch)
+    update_rate = updates * cfg.batch_size / (time.perf_counter() - t)
+    end_to_end = pretrain(cfg, progress=False)['samples_per_s']
+    return {'encoder': kind, 'flops_per_window': flops_per_window, 'update_windows_per_s': update_rate,
+            'update_flops_per_s': update_rate * flops_per_window, 'update_ratio_to_ceiling': update_rate * flops_per_window / ceiling,
+            'end_to_end_windows_per_s': end_to_end, 'end_to_end_ratio_to_ceiling': end_to_end * flops_per_window / ceiling,
+            'encoder_flops_per_observation': encode_flops, 'encoder_parameters': sum(p.numel() for p in model.encoder.parameters())}
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--windows', type=int, default=20480, help='windows of the end-to-end pre-training run, per encoder')
+    parser.add_argument('--updates', type=int, default=30, help='timed updates on a fixed batch, per encoder')
+    parser.add_argument('--out', default='results/predictive_throughput.json')
+    args = parser.parse_args()
+    bf16 = bf16_supported(torch.device('cpu'))
+    machine = cpu_description()
+    ceiling = matmul_ceiling(torch.bfloat16 if bf16 else torch.float32)
+    print(f"{machine['cpu']} ({machine['threads']} threads, AMX-BF16 {machine['amx_bf16']}, AVX512-BF16 {machine['avx512_bf16']}): "
+          f"{'bf16' if bf16 else 'fp32'} matmul ceiling {ceiling / 1e9:,.0f} GFLOP/s")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [measure(kind, args.windows, args.updates, ceiling, bf16, Path(tmp)) for kind in ('mlp', 'conv')]
+    print('| encoder | MFLOP per window (fwd + bwd) | update alone: windows/s | GFLOP/s | of ceiling | end to end: windows/s | of ceiling | encoder MFLOP per agent step | encoder parameters |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        print(f"| {r['encoder']} | {r['flops_per_window'] / 1e6:,.1f} | {r['update_windows_per_s']:,.0f} | {r['update_flops_per_s'] / 1e9:,.1f} | "
+              f"{r['update_ratio_to_ceiling']:.1%} | {r['end_to_end_windows_per_s']:,.0f} | {r['end_to_end_ratio_to_ceiling']:.1%} | "
+              f"{r['encoder_flops_per_observation'] / 1e6:.2f} | {r['encoder_parameters']:,} |")
+    write_json(args.out, {**machine, 'precision': 'bf16' if bf16 else 'fp32', 'matmul_ceiling_flops_per_s': ceiling, 'rows': rows})
+    print(f"wrote {args.out}")
+
+if __name__ == '__main__': main()
