@@ -405,10 +405,10 @@ def read_metrics(run_dir) -> list[dict]:
 def config_changes(saved:dict, # the config a checkpoint was written with (`asdict`)
                    cfg, # the config dataclass asked for now
                   ) -> dict[str, tuple]:
-    "`{field: (saved value, asked value)}` for every field of `cfg` that differs from `saved`."
-    out = {}
+    "`{field: (saved value, asked value)}` for every field of `cfg` that differs from `saved` (a field it lacks: the class's `ABSENT_MEANS` for it, else its default)."
+    out, absent = {}, getattr(type(cfg), 'ABSENT_MEANS', {})   # what a field added later meant before it existed, where its default says otherwise
     for f in dataclasses.fields(cfg):
-        default = f.default if f.default is not dataclasses.MISSING else None
+        default = absent.get(f.name, f.default if f.default is not dataclasses.MISSING else None)
         before, now = saved.get(f.name, default), getattr(cfg, f.name)
         if isinstance(now, tuple) and isinstance(before, list): before = tuple(before)
         if before != now: out[f.name] = (before, now)
