@@ -15,7 +15,7 @@ and cell-map heads, batch 256, bf16 autocast where the CPU has native bf16. For 
 
 The CPU's name and its bf16 instructions are recorded with the numbers.
 """
-import argparse, json, os, platform, tempfile, time
+import argparse, os, platform, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
