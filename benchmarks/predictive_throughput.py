@@ -15,7 +15,7 @@ and cell-map heads, batch 256, bf16 autocast where the CPU has native bf16. For 
 
 The CPU's name and its bf16 instructions are recorded with the numbers.
 """
-import argparse, os, platform, tempfile, time
+import argparse, os, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -25,23 +25,8 @@ os.environ.setdefault('WANDB_MODE', 'disabled')
 from worldmodel.env import TASK
 from worldmodel.runs import bf16_supported, write_json
 from worldmodel.pretrain import PretrainConfig, pretrain, window_source, new_world_model, make_optimizer, make_predictive_step
-
-def cpu_description() -> dict:
-    "The CPU's model name and which bf16 instructions it has (read from /proc/cpuinfo where there is one)."
-    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
-    name = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name')), platform.processor())
-    flags = set(next((l.split(':', 1)[1].split() for l in info.splitlines() if l.startswith('flags')), []))
-    return {'cpu': name, 'threads': torch.get_num_threads(), 'amx_bf16': 'amx_bf16' in flags, 'avx512_bf16': 'avx512_bf16' in flags}
-
-def matmul_ceiling(dtype, n=2048, seconds=3.0) -> float:
-    "Best FLOP/s of an n x n x n matmul in `dtype`."
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    a @ b
-    best, t_end = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < t_end:
-        t = time.perf_counter(); a @ b
-        best = max(best, 2 * n ** 3 / (time.perf_counter() - t))
-    return best
+from agent_throughput import cpu_description   # the sibling benchmarks' CPU record and matmul ceiling
+from pretrain_throughput import matmul_ceiling
 
 def recipe(kind:str, run_dir:str, windows:int) -> PretrainConfig:
     return PretrainConfig(run_dir=run_dir, steps=windows, encoder_kind=kind, horizon=5, reward_weight=20.0, map_weight=1.0, batch_size=256,
@@ -79,10 +64,9 @@ def main():
     parser.add_argument('--out', default='results/predictive_throughput.json')
     args = parser.parse_args()
     bf16 = bf16_supported(torch.device('cpu'))
-    machine = cpu_description()
-    ceiling = matmul_ceiling(torch.bfloat16 if bf16 else torch.float32)
-    print(f"{machine['cpu']} ({machine['threads']} threads, AMX-BF16 {machine['amx_bf16']}, AVX512-BF16 {machine['avx512_bf16']}): "
-          f"{'bf16' if bf16 else 'fp32'} matmul ceiling {ceiling / 1e9:,.0f} GFLOP/s")
+    machine = {'cpu': cpu_description(), 'threads': torch.get_num_threads()}
+    ceiling = matmul_ceiling(torch.bfloat16 if bf16 else torch.float32, torch.device('cpu'))
+    print(f"{machine['cpu']}, {machine['threads']} threads: {'bf16' if bf16 else 'fp32'} matmul ceiling {ceiling / 1e9:,.0f} GFLOP/s")
     with tempfile.TemporaryDirectory() as tmp:
         rows = [measure(kind, args.windows, args.updates, ceiling, bf16, Path(tmp)) for kind in ('mlp', 'conv')]
     print('| encoder | MFLOP per window (fwd + bwd) | update alone: windows/s | GFLOP/s | of ceiling | end to end: windows/s | of ceiling | encoder MFLOP per agent step | encoder parameters |')

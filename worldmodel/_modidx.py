@@ -266,6 +266,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.model.WorldModel.reconstruct': ('model.html#worldmodel.reconstruct', 'worldmodel/model.py'),
                                   'worldmodel.model.WorldModel.reconstruct_latent': ( 'model.html#worldmodel.reconstruct_latent',
                                                                                       'worldmodel/model.py'),
+                                  'worldmodel.model.encoder_inputs': ('model.html#encoder_inputs', 'worldmodel/model.py'),
                                   'worldmodel.model.game_box': ('model.html#game_box', 'worldmodel/model.py'),
                                   'worldmodel.model.game_features': ('model.html#game_features', 'worldmodel/model.py'),
                                   'worldmodel.model.layer_init': ('model.html#layer_init', 'worldmodel/model.py'),

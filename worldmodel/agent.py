@@ -11,7 +11,7 @@ from torch import nn
 
 from .tokens import NUM_TOKENS, TOKEN_BYTES, check_obs
 from .env import GameConfig, TASK, env_interface, game_differences
-from .model import ObsBox, BoxConv, game_box, layer_init
+from .model import ObsBox, BoxConv, game_box, layer_init, encoder_inputs
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
 
@@ -62,8 +62,8 @@ class LatentEncoder(nn.Module):
         return [*self.encoder.parameters(), *self.objective.parameters()]
 
     def encoder_inputs(self, obs):
-        "What the encoder reads, as `WorldModel.encoder_inputs`: the flat box (conv) or the objective's inputs (MLP)."
-        return self.box.flat(obs) if self.box is not None else self.objective.inputs(obs)
+        "What the encoder reads (`model.encoder_inputs`): the flat box (conv) or the objective's inputs (MLP)."
+        return encoder_inputs(self.objective, self.box, obs)
     def prepare(self, obs):
         "What a rollout keeps: the tokens (fine-tuned) or the latent (frozen)."
         check_obs(obs, self.num_tokens)

@@ -146,7 +146,7 @@ class DynamicsHeads(nn.Module):
                  num_actions:int, # the game's actions
                  hidden:int=512, # width of each MLP
                  value_discount:float|None=None, # a value head for returns discounted by this (None: no value head)
-                 cell_map:tuple[int, int]|None=None, # (the tag feature's id, the game's tags): a head that draws every cell's tag (None: none)
+                 cell_map:tuple|None=None, # (the tag feature's id, the game's tags[, the class balance]): a head that draws every cell's tag (`CellMapHead`; None: none)
                 ):
         super().__init__()
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")

@@ -11,7 +11,8 @@ from .slots import SlotCodec
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'SLOT_OBJECTIVES', 'TokenMSE', 'PaddingAwareMSE', 'SlotObjective', 'SlotClassObjective',
-           'make_objective', 'game_features', 'ObsBox', 'game_box', 'layer_init', 'BoxConv', 'mlp', 'WorldModel']
+           'make_objective', 'game_features', 'ObsBox', 'game_box', 'layer_init', 'BoxConv', 'mlp', 'encoder_inputs',
+           'WorldModel']
 
 # %% ../nbs/03_model.ipynb #7d92e59a
 class TokenMSE(nn.Module):
@@ -276,6 +277,13 @@ def mlp(sizes:list[int]) -> nn.Sequential:
         if i < len(sizes) - 2: layers.append(nn.ReLU())
     return nn.Sequential(*layers)
 
+def encoder_inputs(objective:nn.Module, # the model's objective (its `inputs` are the MLP encoder's)
+                   box:ObsBox|None, # a conv encoder's box (None: the MLP's)
+                   obs, # uint8 observations (B, 200, 3)
+                  ) -> torch.Tensor:
+    "What a world model's encoder reads: the flat dense box (a conv encoder) or the objective's inputs (the MLP); the one rule, for the model and for an agent holding its encoder."
+    return box.flat(obs) if box is not None else objective.inputs(obs)
+
 class WorldModel(nn.Module):
     "The seed's autoencoder: encoder input -> 2048 -> 2048 -> 1024 -> latent (or a `BoxConv` over the dense box), decoder the MLP mirror."
     def __init__(self, latent_dim:int=128, # size of the latent the agent sees
@@ -305,7 +313,7 @@ class WorldModel(nn.Module):
                       ) -> torch.Tensor:
         "What the encoder reads: the flat dense box (a conv encoder) or the objective's inputs (the MLP)."
         check_obs(obs, self.num_tokens)
-        return self.box.flat(obs) if self.box is not None else self.objective.inputs(obs)
+        return encoder_inputs(self.objective, self.box, obs)
 
     def decode(self, z # latents (B, latent_dim)
               ) -> torch.Tensor:
