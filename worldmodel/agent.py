@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from .tokens import NUM_TOKENS, TOKEN_BYTES, check_obs
-from .env import GameConfig, TASK, env_interface, game_differences
+from .env import GameConfig, TASK, env_interface, game_differences, layout_differences
+from .tasks import task_fields
 from .model import ObsBox, BoxConv, game_box, layer_init, encoder_inputs
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
@@ -151,6 +152,7 @@ class RolloutBuffer:
 class PPOConfig(RunSettings, GameSettings):
     "Training an agent with PPO: observation pipeline, policy, PPO, logging (the run's and the game's fields: `RunSettings`, `GameSettings`; the game defaults to the task)."
     CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp')}   # the CLI offers these, validation enforces them
+    GAME_DEFAULTS: ClassVar[dict] = task_fields(GameConfig(**TASK))   # without a task: the heart-source task, with the arena's tags
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
                                           'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
     run_dir: str = 'runs/agent'
@@ -182,12 +184,6 @@ class PPOConfig(RunSettings, GameSettings):
     "channels of the raw pipeline's two convolutions"
     view_radius: int = 6
     "the raw pipeline sees the cells within this many rows and columns of the agent (6: the whole 13x13 window; 1: the 8 cells around it, a control for what the cells further off are worth)"
-    num_agents: int = TASK['num_agents']
-    map_width: int = TASK['width']
-    map_height: int = TASK['height']
-    num_walls: int = TASK['num_walls']
-    heart_sources: int = TASK['heart_sources']
-    max_episode_steps: int = TASK['max_steps']
     num_envs: int = 4
     "environments stepped side by side; rows of the batch = num_envs x num_agents"
     stagger_envs: bool = True
@@ -274,6 +270,8 @@ def make_policy(cfg:PPOConfig, device='cpu',
         encoder = BoxCNN(game_box(game, view_radius=int(cfg.view_radius)), channels=cfg.conv_channels)
     else:
         world_model = world_model or load_world_model(cfg.encoder)
+        if layout := layout_differences(world_model.spec.game_config, game):
+            raise ValueError(f"the encoder {cfg.encoder} reads another observation layout than the agent's game: {'; '.join(layout)}")
         if differ := game_differences(world_model.spec.game_config, game):
             warnings.warn(f"the encoder was pre-trained on another game than the agent plays: {differ} (encoder's, agent's)")
         encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder, bf16=cfg.bf16 and bf16_supported(pick_device(device)), adapter=cfg.latent_adapter)

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from .tokens import NUM_TOKENS
-from .env import GameConfig, game_from_fields, env_interface, feature_table
+from .env import GameConfig, env_interface, feature_table
+from .tasks import game_from_fields
 from .slots import SlotCodec
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, game_box
 from .runs import SavedRun, load_run, load_checkpoint

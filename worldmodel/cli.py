@@ -9,6 +9,7 @@ from pathlib import Path
 import worldmodel
 from .runs import heartbeat_status, read_json, RunLock, LOCK_ENV
 from .env import HELD_OUT_SEED
+from .tasks import task_table, format_task_table
 from .agent import PPOConfig
 from .pretrain import PretrainConfig, pretrain
 from .ppo import train_agent
@@ -54,9 +55,9 @@ def add_config_args(parser:argparse.ArgumentParser, cls, # a config dataclass
         else: kw['default'] = default
         if f.name in choices: kw['choices'] = list(choices[f.name])
         if isinstance(default, bool): action = parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
-        else: action = parser.add_argument(flag, type=count if isinstance(default, int) else type(default), **kw)
+        else: action = parser.add_argument(flag, type=count if isinstance(default, int) or default is None else type(default), **kw)   # None: a game field left to the task
         # the help is set last: BooleanOptionalAction appends its own "(default: ...)" on some Pythons
-        shown = flag if default is True else '--no-' + flag[2:] if default is False else repr(default)
+        shown = flag if default is True else '--no-' + flag[2:] if default is False else "the task's" if default is None else repr(default)
         action.help = f"{docs.get(f.name, '')} ({'required' if f.name in required else f'default: {shown}'})".replace('%', '%%')
 
 def config_from_args(cls, args:argparse.Namespace):
@@ -154,7 +155,8 @@ def format_status(s:dict) -> str:
 RUN_ERRORS = (ValueError, FileNotFoundError, RuntimeError, OSError, FloatingPointError)
 def add_game_overrides(parser:argparse.ArgumentParser, default:str):
     "`--num-agents`, `--map-width`, ...: a game that differs from `default` in the fields given."
-    for name in GAME_OVERRIDES:
+    parser.add_argument('--task', default=None, help=f"a named task's game (`worldmodel tasks`), changed by the fields below (default: {default})")
+    for name in GAME_OVERRIDES[1:]:
         parser.add_argument('--' + name.replace('_', '-'), type=int, default=None, help=f"a game with this {name} (default: {default})")
 
 def game_overrides(args) -> dict:
@@ -185,6 +187,9 @@ def make_parser() -> argparse.ArgumentParser:
     pr.add_argument('--num-obs', type=count, default=16384, help='observations in each of the train and test splits (default: %(default)s)')
     pr.add_argument('--seed', type=int, default=HELD_OUT_SEED, help="seed of the training split's episodes; the test split uses seed + 1 (default: %(default)s)")
     add_game_overrides(pr, "the heart-source task's")
+    tk = sub.add_parser('tasks', help="the named tasks (`--task NAME`): family, split, parameters, random play's return and the most an episode pays")
+    tk.add_argument('--episodes', type=int, default=4, help='episodes of random play per task (0: skip it) (default: %(default)s)')
+    tk.add_argument('--json', action='store_true', help='print the table as JSON')
     st = sub.add_parser('status', help="a run's progress and whether it looks alive")
     st.add_argument('run_dir', help='the run directory')
     st.add_argument('--json', action='store_true', help='print the status as JSON')
@@ -250,7 +255,8 @@ def main(argv:list[str]|None=None) -> int:
         print(f"executed notebook: {out}")
         return 0
     if args.command == 'probe':
-        game = PPOConfig(**game_overrides(args)).game   # the agent's defaults are the task
+        try: game = PPOConfig(**game_overrides(args)).game   # the agent's defaults are the task
+        except ValueError as e: print(f"worldmodel probe: {e}", file=sys.stderr); return 2
         names = {d: 'latent' if len(args.run_dir) == 1 else d for d in dict.fromkeys(args.run_dir)}   # a column per run
         try: results = probe_runs({names[d]: d for d in names}, num_obs=args.num_obs, seed=args.seed, game=game)
         except (FileNotFoundError, ValueError) as e: print(f"worldmodel probe: {e}", file=sys.stderr); return 2
@@ -263,6 +269,10 @@ def main(argv:list[str]|None=None) -> int:
         table = {**first, 'rows': [row(i) for i in range(len(first['rows']))]}
         print('\n'.join(f"{d} (step {results[n]['step']:,}, objective {results[n]['objective']})" for d, n in names.items()) +
               f" on {first['game']}, {first['num_train']:,} train / {first['num_test']:,} test observations:\n" + format_probe_table(table))
+        return 0
+    if args.command == 'tasks':
+        rows = task_table(episodes=args.episodes)
+        print(json.dumps(rows) if args.json else format_task_table(rows))
         return 0
     if args.command == 'status':
         try: s = run_status(args.run_dir, stall_seconds=args.stall_seconds)

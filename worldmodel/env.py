@@ -4,25 +4,59 @@
 from __future__ import annotations
 from dataclasses import dataclass, asdict
 from typing import Callable
-import os, time
+import os, time, itertools, warnings
 import numpy as np
 import gymnasium as gym
 
 # mettagrid adds a handler to the root logger on import; keep its chatter at warnings unless asked
 os.environ.setdefault('METTAGRID_LOG_LEVEL', 'WARNING')
+# mettagrid's Maze scene serialises its own room-size type with a warning each map; the map comes out right (tested below)
+warnings.filterwarnings('ignore', message='Pydantic serializer warnings', category=UserWarning)
 from mettagrid.builder.envs import make_arena
 from mettagrid.simulator import Simulation
 from mettagrid.policy.policy_env_interface import PolicyEnvInterface
-from mettagrid.config.mettagrid_config import GridObjectConfig
+from mettagrid.config.mettagrid_config import GridObjectConfig, WallConfig, InventoryConfig, ResourceLimitsConfig
 from mettagrid.config.handler_config import Handler
-from mettagrid.config.mutation import updateActor
+from mettagrid.config.mutation import updateActor, updateTarget, withdraw
+from mettagrid.config.filter import actorHas, actorHasAnyOf, targetHas, isNot
+from mettagrid.config.event_config import EventConfig, periodic
+from mettagrid.config.reward_config import reward
+from mettagrid.config.game_value import stat
+from mettagrid.config.tag import typeTag
+from mettagrid.mapgen.mapgen import MapGen
+from mettagrid.mapgen.scene import ChildrenAction
+from mettagrid.mapgen.scenes.random import Random
+from mettagrid.mapgen.scenes.maze import Maze
+from mettagrid.mapgen.scenes.biome_caves import BiomeCaves
+from mettagrid.mapgen.scenes.varied_terrain import VariedTerrain
+from mettagrid.mapgen.scenes.make_connected import MakeConnected
 
 from .tokens import NUM_TOKENS, TOKEN_BYTES, FeatureTable, cell_tokens
 
 # %% auto #0
-__all__ = ['GAME_FIELDS', 'HELD_OUT_SEED', 'Policy', 'TASK', 'MAX_RETURN', 'GameConfig', 'game_from_fields', 'game_differences',
-           'env_interface', 'observation_space', 'action_space', 'feature_table', 'new_simulation', 'RandomPolicy',
-           'ObservationCollector', 'ParallelCollector', 'task_game', 'VecEnv', 'random_return', 'tag_layers']
+__all__ = ['CHAIN_RESOURCES', 'COOLDOWN_ITEM', 'TERRAINS', 'ROLES', 'SUITE_OBJECTS', 'GAME_FIELDS', 'GAME_MECHANICS',
+           'HELD_OUT_SEED', 'Policy', 'TASK', 'MAX_RETURN', 'role_orders', 'GameConfig', 'game_differences',
+           'env_interface', 'observation_space', 'action_space', 'feature_table', 'layout_differences',
+           'new_simulation', 'RandomPolicy', 'ObservationCollector', 'ParallelCollector', 'task_game', 'VecEnv',
+           'random_return', 'tag_layers']
+
+# %% ../nbs/01_env.ipynb #b7193ed0
+CHAIN_RESOURCES = ('ore_red', 'battery_red', 'ore_blue', 'battery_blue', 'ore_green', 'battery_green')   # a chain's items, in order: the arena's own names, so its feature table does not change
+COOLDOWN_ITEM = 'blueprint'   # an object cooling down holds this many of it (the arena's resource nothing else uses): the steps left
+TERRAINS = ('scatter', 'maze', 'caves', 'varied')   # see `GameConfig.terrain`
+ROLES = ('fixed', 'seen', 'unseen')                  # see `GameConfig.roles`
+SUITE_OBJECTS = ('heart_src', 'mine', 'converter_0', 'converter_1', 'converter_2', 'converter_3', 'sink')   # see `GameConfig.suite_objects`
+
+def role_orders(chain_length:int, # converters in the chain
+                roles:str, # 'fixed', 'seen' or 'unseen' (`GameConfig.roles`)
+               ) -> list[tuple[int, ...]]:
+    "The orders converters may take: `order[j]` is the step converter j does. 'seen' and 'unseen' split the permutations (even and odd positions in lexicographic order), so held-out orders never occur in training."
+    if roles not in ROLES: raise ValueError(f"roles must be one of {ROLES}, got {roles!r}")
+    orders = list(itertools.permutations(range(chain_length)))
+    if roles == 'fixed': return orders[:1]
+    chosen = orders[0 if roles == 'seen' else 1::2]
+    if not chosen: raise ValueError(f"roles {roles!r} needs a chain of 2 converters or more (a chain of {chain_length} has one order)")
+    return chosen
 
 # %% ../nbs/01_env.ipynb #b7193edd
 @dataclass
@@ -35,7 +69,7 @@ class GameConfig:
     height: int = 25
     "map height in cells, inside the border"
     num_walls: int = 10
-    "wall blocks placed at random on the map"
+    "wall blocks placed at random on the map (on top of the terrain's)"
     heart_sources: int = 0
     "objects that give a heart to the agent that moves into them: the reward (0: the stock arena, which rewards nothing)"
     max_steps: int = 1000
@@ -44,13 +78,35 @@ class GameConfig:
     "tokens per observation (the world model expects 200)"
     seed: int = 0
     "seeds the stream of episodes: each new map draws its seed from it"
+    chain_length: int = 0
+    "converters between a mine and a heart (0: no chain): a mine gives the first of `CHAIN_RESOURCES`, converter i turns one of item i into item i + 1, the last one into a heart"
+    mines: int = 0
+    "mines per map (a chain's start)"
+    converters: int = 0
+    "copies of each of the chain's converters per map"
+    roles: str = 'fixed'
+    "which converter does which step: 'fixed' (converter i does step i), 'seen' or 'unseen' (an order drawn per episode from one half of the orders, `role_orders`)"
+    sinks: int = 0
+    "objects that take every chain item the agent carries"
+    shaped: bool = False
+    "pay for the chain's items as they are gained, as Metta's arena does (ore 0.1, battery 0.8): from 0.1 for the first item up to 0.8 for the last, a heart 1"
+    stock: int = 0
+    "uses a heart source or a mine holds (0: endless); an empty one leaves the map unless it recharges"
+    recharge_every: int = 0
+    "steps for a heart source or a mine to regain one use, up to `stock` (0: no recharge)"
+    cooldown: int = 0
+    "steps a heart source, mine or converter stays unusable after a use (0: none)"
+    terrain: str = 'scatter'
+    "the map's layout: 'scatter' (only the scattered walls), 'maze' (corridors 3 cells wide), 'caves' (a cellular automaton's), 'varied' (clustered obstacles)"
+    suite_objects: bool = False
+    "register every object type of the task suite (`SUITE_OBJECTS`), placed or not, so every task of the suite has the same type tags; a game without them keeps the arena's"
 
     def __post_init__(self):
         for name in ('num_agents', 'width', 'height', 'max_steps', 'num_tokens'):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"GameConfig.{name} must be a positive integer, got {value!r}")
-        for name in ('num_walls', 'heart_sources'):
+        for name in ('num_walls', 'heart_sources', 'chain_length', 'mines', 'converters', 'sinks', 'stock', 'recharge_every', 'cooldown'):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"GameConfig.{name} must be a non-negative integer, got {value!r}")
@@ -59,33 +115,107 @@ class GameConfig:
                              f"a {self.width}x{self.height} map (width x height)")
         if self.width > 256 or self.height > 256:
             raise ValueError(f"GameConfig.width and height must be at most 256, got {self.width}x{self.height}")
+        if self.chain_length > len(CHAIN_RESOURCES) - 2:
+            raise ValueError(f"GameConfig.chain_length must be at most {len(CHAIN_RESOURCES) - 2} (converter_0 .. converter_3), got {self.chain_length}")
+        if bool(self.chain_length) != bool(self.mines) or bool(self.chain_length) != bool(self.converters):
+            raise ValueError(f"GameConfig.chain_length, mines and converters go together (all 0, or all positive), got "
+                             f"{self.chain_length}, {self.mines}, {self.converters}")
+        role_orders(self.chain_length, self.roles)   # names a bad roles value
+        if self.terrain not in TERRAINS: raise ValueError(f"GameConfig.terrain must be one of {TERRAINS}, got {self.terrain!r}")
+        if self.recharge_every and not self.stock: raise ValueError("GameConfig.recharge_every needs a stock to recharge (stock > 0)")
+        if self.shaped and not self.chain_length: raise ValueError("GameConfig.shaped pays for a chain's items: it needs chain_length > 0")
+        extra = [n for n, v in (('chain', self.chain_length), ('sinks', self.sinks), ('terrain', self.terrain != 'scatter')) if v]
+        if extra and not self.suite_objects:
+            raise ValueError(f"GameConfig: {', '.join(extra)} need suite_objects=True (the suite's object types, so its tasks share type tags)")
 
-    def mettagrid(self):
-        "The `MettaGridConfig` for this game."
+    @property
+    def chain_items(self) -> tuple[str, ...]: return CHAIN_RESOURCES[:self.chain_length]
+
+    def mettagrid(self, roles:tuple[int, ...]|None=None, # `roles[j]`: the step converter j does (default: the first of `role_orders`)
+                 ):
+        "The `MettaGridConfig` for this game (an episode's: `roles` picks the converters' order)."
         cfg = make_arena(num_agents=self.num_agents)
         cfg.game.obs.num_tokens = self.num_tokens
         cfg.game.max_steps = self.max_steps
         cfg.game.map_builder.width, cfg.game.map_builder.height = self.width, self.height
-        cfg.game.map_builder.instance.objects = {'wall': self.num_walls}
+        placed = {'wall': self.num_walls}
+        if self.suite_objects:   # unplaced types still get their tag ids
+            for name in SUITE_OBJECTS: cfg.game.objects[name] = GridObjectConfig(name=name)
         if self.heart_sources:   # the agent's reward is the change of its heart inventory
-            cfg.game.objects['heart_src'] = GridObjectConfig(name='heart_src', on_use_handler=Handler(mutations=[updateActor({'heart': 1})]))
-            cfg.game.map_builder.instance.objects['heart_src'] = self.heart_sources
+            cfg.game.objects['heart_src'] = self._source('heart_src', 'heart')
+            placed['heart_src'] = self.heart_sources
+            if self.stock and self.recharge_every: self._add_recharge(cfg, 'heart_src', 'heart')
+        if self.chain_length: self._add_chain(cfg, placed, roles or role_orders(self.chain_length, self.roles)[0])
+        if self.sinks:
+            items = list(CHAIN_RESOURCES)
+            cfg.game.objects['sink'] = GridObjectConfig(name='sink', on_use_handler=Handler(
+                filters=[actorHasAnyOf(items)], mutations=[updateActor({r: -65535 for r in items})]))   # an inventory stops at 0
+            placed['sink'] = self.sinks
+        if self.cooldown:
+            for name, obj in cfg.game.objects.items():
+                if getattr(obj, 'on_use_handler', None) is not None and name != 'sink': self._add_cooldown(cfg, name)
+        self._place(cfg, placed)
         return cfg
+
+    def _source(self, name:str, item:str) -> GridObjectConfig:
+        "A heart source or a mine: gives `item` on use; with a stock, takes it from what it holds."
+        if not self.stock: return GridObjectConfig(name=name, on_use_handler=Handler(mutations=[updateActor({item: 1})]))
+        inventory = InventoryConfig(initial={item: self.stock}, limits={'stock': ResourceLimitsConfig(base=self.stock, resources=[item])})
+        if not self.recharge_every:   # runs out, and leaves the map
+            return GridObjectConfig(name=name, inventory=inventory, on_use_handler=Handler(mutations=[withdraw({item: 1}, remove_when_empty=True)]))
+        return GridObjectConfig(name=name, inventory=inventory, on_use_handler=Handler(filters=[targetHas({item: 1})], mutations=[withdraw({item: 1})]))
+
+    def _add_chain(self, cfg, placed:dict, roles:tuple[int, ...]):
+        k, items = self.chain_length, CHAIN_RESOURCES
+        if sorted(roles) != list(range(k)): raise ValueError(f"roles must order the chain's {k} converters, got {roles}")
+        cfg.game.objects['mine'] = self._source('mine', items[0])
+        placed['mine'] = self.mines
+        for j, step in enumerate(roles):
+            made = 'heart' if step == k - 1 else items[step + 1]
+            cfg.game.objects[f'converter_{j}'] = GridObjectConfig(name=f'converter_{j}', on_use_handler=Handler(
+                filters=[actorHas({items[step]: 1})], mutations=[updateActor({items[step]: -1, made: 1})]))
+            placed[f'converter_{j}'] = self.converters
+        if self.shaped:   # paid on gaining an item, so spending it costs nothing
+            for i, item in enumerate(self.chain_items):
+                cfg.game.agent.rewards[item] = reward(stat(f'{item}.gained'), weight=0.1 + 0.7 * i / max(1, k - 1))
+        if self.stock and self.recharge_every: self._add_recharge(cfg, 'mine', items[0])
+
+    def _add_recharge(self, cfg, name:str, item:str):
+        cfg.game.events[f'recharge_{name}'] = EventConfig(name=f'recharge_{name}', target_query=typeTag(name),
+            timesteps=periodic(start=self.recharge_every, period=self.recharge_every, end=self.max_steps), mutations=[updateTarget({item: 1})])
+
+    def _add_cooldown(self, cfg, name:str):
+        "Using the object sets its `COOLDOWN_ITEM` count; it refuses use while any is left; an event takes one away each step."
+        obj, handler = cfg.game.objects[name], cfg.game.objects[name].on_use_handler
+        obj.on_use_handler = Handler(filters=[isNot(targetHas({COOLDOWN_ITEM: 1})), *handler.filters],
+                                     mutations=[*handler.mutations, updateTarget({COOLDOWN_ITEM: self.cooldown})])
+        cfg.game.events[f'cooldown_{name}'] = EventConfig(name=f'cooldown_{name}', target_query=typeTag(name),
+            timesteps=periodic(start=1, period=1, end=self.max_steps), filters=[targetHas({COOLDOWN_ITEM: 1})],
+            mutations=[updateTarget({COOLDOWN_ITEM: -1})])
+
+    def _place(self, cfg, placed:dict):
+        "Put the objects on the map: scattered on the arena's builder, or over a terrain."
+        if self.terrain == 'scatter':
+            cfg.game.map_builder.instance.objects = placed
+            return
+        scatter = ChildrenAction(scene=Random.Config(agents=self.num_agents, objects=placed), where='full')
+        connect = ChildrenAction(scene=MakeConnected.Config(), where='full')
+        if self.terrain == 'maze': scene = Maze.Config(algorithm='dfs', room_size=3, wall_size=1, children=[scatter])
+        elif self.terrain == 'caves': scene = BiomeCaves.Config(fill_prob=0.45, children=[connect, scatter])
+        else:
+            scene = VariedTerrain.Config(agents=0, objects={}, style='balanced', children=[connect, scatter])
+            cfg.game.objects['hub'] = WallConfig(name='wall', map_name='hub')   # its labyrinths place 'hub's: walls, no new tag
+        cfg.game.map_builder = MapGen.Config(width=self.width, height=self.height, border_width=6, instance_border_width=0,
+                                             num_agents=self.num_agents, instance=scene)
 
 # %% ../nbs/01_env.ipynb #5a2f9c12
 GAME_FIELDS = {'num_agents': 'num_agents', 'map_width': 'width', 'map_height': 'height', 'num_walls': 'num_walls',
                'heart_sources': 'heart_sources', 'max_episode_steps': 'max_steps'}   # a job config's field -> GameConfig's
 
-def game_from_fields(fields:dict, # a job config's fields (`vars(cfg)`, or a saved config dict) holding `GAME_FIELDS`
-                     seed:int=0, # the game's seed
-                    ) -> GameConfig:
-    "The game a job config names."
-    missing = [k for k in GAME_FIELDS if k not in fields]
-    if missing: raise ValueError(f"a game needs the fields {missing}")
-    return GameConfig(**{g: fields[k] for k, g in GAME_FIELDS.items()}, seed=seed)
+GAME_MECHANICS = ('chain_length', 'mines', 'converters', 'roles', 'sinks', 'shaped', 'stock', 'recharge_every', 'cooldown', 'terrain', 'suite_objects')
 
 def game_differences(a:GameConfig, b:GameConfig,
-                     names=('num_agents', 'width', 'height', 'heart_sources'), # what decides what an agent sees and how often
+                     names=('num_agents', 'width', 'height', 'heart_sources', *GAME_MECHANICS), # what decides what an agent sees and how often
                     ) -> dict[str, tuple]:
     "Field -> `(a's, b's)` of the `names` in which two games differ (empty: the same game for a model or a policy)."
     return {n: (getattr(a, n), getattr(b, n)) for n in names if getattr(a, n) != getattr(b, n)}
@@ -110,14 +240,26 @@ def feature_table(game:GameConfig) -> FeatureTable:
     "The game's observation features with their normalisations."
     return FeatureTable(env_interface(game).obs_features)
 
+def layout_differences(a:GameConfig, b:GameConfig) -> list[str]:
+    "What differs in how two games write observations: type tags (by id) and features (by id); a model of one misreads the other's."
+    ia, ib = env_interface(a), env_interface(b)
+    out = [f"type tags {list(ia.tags)} vs {list(ib.tags)}"] if list(ia.tags) != list(ib.tags) else []
+    fa, fb = [(f.id, f.name) for f in ia.obs_features], [(f.id, f.name) for f in ib.obs_features]
+    return out + ([f"features {sorted(set(fa) ^ set(fb))[:6]} differ"] if fa != fb else [])
+
 # %% ../nbs/01_env.ipynb #24ee3f25
 Policy = Callable[[np.ndarray], np.ndarray]
 
-def new_simulation(mg, # the game's `MettaGridConfig` (`GameConfig.mettagrid()`)
-                   rng:np.random.Generator, # draws the map's seed
+def new_simulation(game:GameConfig, # the game
+                   rng:np.random.Generator, # draws the map's seed (and the converters' order, where it changes per episode)
+                   mg=None, # the game's `MettaGridConfig`, built once by the caller (`game.mettagrid()`); a game whose roles change builds its own
                   ) -> Simulation:
-    "A fresh episode of `mg` on a map seeded from `rng` (the map builder draws its own randomness unless seeded)."
+    "A fresh episode of `game` on a map seeded from `rng` (the map builder draws its own randomness unless seeded)."
     seed = int(rng.integers(2**31 - 1))
+    if game.roles != 'fixed':
+        orders = role_orders(game.chain_length, game.roles)
+        mg = game.mettagrid(roles=orders[int(rng.integers(len(orders)))])
+    mg = mg or game.mettagrid()
     mg.game.map_builder.seed = seed
     return Simulation(mg, seed=seed)
 
@@ -148,7 +290,7 @@ class ObservationCollector:
         self.env_steps = 0      # env.step() calls so far
         self.episodes = 0       # episodes finished so far
 
-    def _new_env(self): return new_simulation(self._mg, self.rng)
+    def _new_env(self): return new_simulation(self.game, self.rng, self._mg)
 
     @property
     def agents_per_step(self) -> int: return self.game.num_agents
@@ -315,7 +457,7 @@ class VecEnv:
                     sim._c_sim.actions()[:] = self.rng.integers(0, self.num_actions, self.agents); sim.step()
                 self.partial[i] = i > 0
 
-    def _new_env(self): return new_simulation(self._mg, self.rng)
+    def _new_env(self): return new_simulation(self.game, self.rng, self._mg)
 
     def _rows(self, i): return slice(i * self.agents, (i + 1) * self.agents)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from .tokens import token_metrics, token_keys, padding_mask
-from .env import GameConfig, ObservationCollector, feature_table, game_from_fields, GAME_FIELDS, HELD_OUT_SEED
+from .env import GameConfig, ObservationCollector, feature_table, GAME_FIELDS, HELD_OUT_SEED
+from .tasks import game_from_fields
 from .model import WorldModel
 from .runs import load_run, replace_record
 from .bundle import load_world_model
@@ -61,13 +62,13 @@ def feature_breakdown(original, # (B, 200, 3) uint8 observations
     return sorted(rows, key=lambda r: -r['share_of_misses'])
 
 # %% ../nbs/12_evaluate.ipynb #89295e06
-GAME_OVERRIDES = tuple(GAME_FIELDS)   # the game fields an evaluation (or a probe) may change from the run's
+GAME_OVERRIDES = ('task', *GAME_FIELDS)   # what an evaluation (or a probe) may change from the run's game: another task, and its fields
 
 def evaluate_run(run_dir, # a pre-training run directory
                  seed:int=HELD_OUT_SEED, # held-out seed for the evaluation's episodes
                  n:int=8192, # observations
                  breakdown:bool=False, # also the per-feature table (`feature_breakdown`)
-                 **overrides, # game fields to change from the run's: num_agents, map_width, ...
+                 **overrides, # game fields to change from the run's: task, num_agents, map_width, ... (a task: its game, changed by the other fields given)
                 ) -> dict:
     "Evaluate a run's model on held-out observations, record the result in `run_dir/evaluation.json`, return it."
     unknown = set(overrides) - set(GAME_OVERRIDES)
@@ -75,7 +76,8 @@ def evaluate_run(run_dir, # a pre-training run directory
     run_dir = Path(run_dir)
     saved = load_run(run_dir)   # read once: the model and its step
     model = load_world_model(saved)
-    game = game_from_fields({**saved.config, **{k: v for k, v in overrides.items() if v is not None}}, seed=saved.config.get('seed', 0))
+    given = {k: v for k, v in overrides.items() if v is not None}
+    game = game_from_fields(given if given.get('task') else {**saved.config, **given}, seed=saved.config.get('seed', 0))
     result = {**evaluate_model(model, game, n=n, seed=seed, breakdown=breakdown), 'run_dir': str(run_dir), 'step': saved.step,
               'trained_game': asdict(model.spec.game_config)}
     result['held_out_game'] = result['game'] != result['trained_game']

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs, padding_mask
-from .env import GameConfig, env_interface, feature_table
+from .env import GameConfig, env_interface, feature_table, CHAIN_RESOURCES, COOLDOWN_ITEM
 from .slots import SlotCodec
 
 # %% auto #0
@@ -162,7 +162,9 @@ def make_objective(name:str, # one of `OBJECTIVES`
 # %% ../nbs/03_model.ipynb #f4d99d4c
 def game_features(game:GameConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
     "Names of the features `game` puts in cells and of those it sends as global tokens (the box's layers and its vector)."
-    cells = ('agent:group', 'agent_id', 'tag') + (('inv:heart',) if game.heart_sources else ())
+    if game.suite_objects:   # one layout for every task of the suite: what an agent carries, what an object holds (stock, cooldown)
+        cells = ('agent:group', 'agent_id', 'tag', 'inv:heart', *(f'inv:{r}' for r in CHAIN_RESOURCES[:4]), f'inv:{COOLDOWN_ITEM}')
+    else: cells = ('agent:group', 'agent_id', 'tag') + (('inv:heart',) if game.heart_sources else ())
     return cells, ('episode_completion_pct', 'last_action', 'last_reward')
 
 # %% ../nbs/03_model.ipynb #ce696ef2

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 
 from .tokens import token_metrics
 from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED
+from .tasks import get_task
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
 from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, SavedRun, check_choices,
@@ -84,7 +85,7 @@ class PretrainConfig(RunSettings, GameSettings):
     random_share: float = 0.0
     "with a data_policy: each agent's action is uniformly random with this probability, each step (a mix of its play and exploration)"
     extra_games: str = ''
-    "more games played beside this one (horizon > 0), each an equal share of the windows: ';'-separated overrides such as 'num_agents=8,width=25,height=25,num_walls=30'"
+    "more games played beside this one (horizon > 0), each an equal share of the windows: ';'-separated, each a named task and/or overrides of this game, such as 'task=maze; num_agents=8,width=25,height=25,num_walls=30; task=chain-2,num_agents=12'"
     num_envs: int = 4
     "environments stepped side by side to fill batches"
     parallel_collection: bool = True
@@ -125,15 +126,18 @@ class PretrainConfig(RunSettings, GameSettings):
 
     @property
     def extra_game_configs(self) -> list[GameConfig]:
-        "The `extra_games`, each the main game with its overrides."
+        "The `extra_games`, each a task's game (`task=NAME`) or the main game, with its overrides."
         if self.extra_games and not self.horizon: raise ValueError("PretrainConfig.extra_games needs horizon > 0 (the predictive model plays them)")
         fields = ('num_agents', 'width', 'height', 'num_walls', 'heart_sources')
         games = []
         for spec in filter(None, (s.strip() for s in self.extra_games.split(';'))):
-            pairs = [kv.split('=') for kv in spec.split(',')]
-            if any(len(kv) != 2 or kv[0].strip() not in fields or not kv[1].strip().isdigit() for kv in pairs):
-                raise ValueError(f"PretrainConfig.extra_games: {spec!r} is not 'name=integer,...' with names from {', '.join(fields)}")
-            games.append(dataclasses.replace(self.game, **{k.strip(): int(v) for k, v in pairs}))
+            pairs = [[x.strip() for x in kv.split('=')] for kv in spec.split(',')]
+            named = [v for k, v, *_ in pairs if k == 'task']
+            pairs = [kv for kv in pairs if kv[0] != 'task']
+            if len(named) > 1 or any(len(kv) != 2 or kv[0] not in fields or not kv[1].isdigit() for kv in pairs):
+                raise ValueError(f"PretrainConfig.extra_games: {spec!r} is not '[task=NAME,]name=integer,...' with names from {', '.join(fields)}")
+            base = dataclasses.replace(get_task(named[0]).game, seed=self.game.seed) if named else self.game
+            games.append(dataclasses.replace(base, **{k: int(v) for k, v in pairs}))
         return games
 
     @property

@@ -8,7 +8,7 @@ import torch
 
 import matplotlib.pyplot as plt
 
-from .env import GameConfig, VecEnv, task_game, tag_layers, HELD_OUT_SEED
+from .env import GameConfig, VecEnv, task_game, tag_layers, layout_differences, HELD_OUT_SEED
 from .runs import replace_record, load_run
 from .bundle import load_world_model
 from .model import game_box
@@ -189,6 +189,7 @@ def probe_table(game:GameConfig, # the game the data comes from
                 train:dict, test:dict, # `collect_transitions` outputs (different seeds)
                ) -> dict:
     "`{'rows': [{'probe', 'metric', 'baseline', <representation>: value, ..., 'vs raw box': {<representation>: AUC difference}}], 'positives': {probe: share in test}}`."
+    if not game.heart_sources: raise ValueError("the probes ask about heart sources, and this game has none: probe a game with heart sources (a hearts, navigation or scarce task)")
     lt, le = probe_labels(game, train), probe_labels(game, test)
     feats = {name: (f(train['obs']), f(test['obs'])) for name, f in representations.items()}
     rows = []
@@ -230,6 +231,9 @@ def probe_runs(run_dirs:dict, # name -> pre-training run directory
     game = game or task_game()
     saved = {name: load_run(d) for name, d in run_dirs.items()}   # each checkpoint read once (a missing one, or an agent's, fails before any play)
     models = {name: load_world_model(s) for name, s in saved.items()}
+    for name, m in models.items():
+        if layout := layout_differences(m.spec.game_config, game):
+            raise ValueError(f"{run_dirs[name]} reads another observation layout than the probe's game: {'; '.join(layout)} (probe a game of its own task)")
     train, test = collect_transitions(game, num_obs, seed=seed), collect_transitions(game, num_obs, seed=seed + 1)
     table = probe_table(game, {'raw box': raw_box_features(game), **{name: latent_features(m) for name, m in models.items()}}, train, test)
     out = {}

@@ -3,12 +3,13 @@
 # %% ../nbs/04_runs.ipynb #63319caf
 from __future__ import annotations
 import contextlib, dataclasses, errno, fcntl, io, json, math, os, queue, random, signal, socket, threading, time, uuid, warnings, zipfile
-from typing import Callable
+from typing import Callable, ClassVar
 from pathlib import Path
 import numpy as np
 import torch
 
-from .env import GameConfig, game_from_fields
+from .env import GameConfig
+from .tasks import game_from_fields, get_task, task_fields
 
 # %% auto #0
 __all__ = ['LOCK_ENV', 'crossed', 'check_device_name', 'pick_device', 'bf16_supported', 'CoreShare', 'write_json', 'read_json',
@@ -496,21 +497,31 @@ class RunSettings:
 # %% ../nbs/04_runs.ipynb #c3a1f007
 @dataclasses.dataclass
 class GameSettings:
-    "A job config's game in flat fields (the command line and the papermill parameters set them one by one); `game` assembles them."
-    num_agents: int = 24
-    "agents per environment"
-    map_width: int = 25
-    "map width in cells"
-    map_height: int = 25
-    "map height in cells"
-    num_walls: int = 10
-    "wall blocks per map"
-    heart_sources: int = 0
-    "heart sources per map: moving into one gives a heart, the agents' reward (0: the stock arena, which rewards nothing)"
-    max_episode_steps: int = 1000
-    "env steps per episode"
+    "A job config's game: a named task and flat fields that change it (the command line and the papermill parameters set them one by one); `game` assembles them."
+    GAME_DEFAULTS: ClassVar[dict] = {'num_agents': 24, 'map_width': 25, 'map_height': 25, 'num_walls': 10, 'heart_sources': 0,
+                                            'max_episode_steps': 1000}   # the game of a config without a task: the stock arena
+    task: str = ''
+    "a named task (`worldmodel tasks`) whose game the fields below change ('': the fields alone, the class's defaults for those not given)"
+    num_agents: int|None = None
+    "agents per environment (None: the task's)"
+    map_width: int|None = None
+    "map width in cells (None: the task's)"
+    map_height: int|None = None
+    "map height in cells (None: the task's)"
+    num_walls: int|None = None
+    "wall blocks per map (None: the task's)"
+    heart_sources: int|None = None
+    "heart sources per map: moving into one gives a heart, the agents' reward (0: the stock arena, which rewards nothing; None: the task's)"
+    max_episode_steps: int|None = None
+    "env steps per episode (None: the task's)"
 
     def __post_init__(self):
+        if not isinstance(self.task, str): raise ValueError(f"{type(self).__name__}.task must be a task's name or '', got {self.task!r}")
+        if self.task: get_task(self.task)   # an unknown name lists the known ones
+        # the fields left out take the task's values (or the class's defaults), so a saved config names its game in full
+        base = task_fields(get_task(self.task).game) if self.task else self.GAME_DEFAULTS
+        for name, value in base.items():
+            if getattr(self, name) is None: setattr(self, name, value)
         check_fields(self, integers={'num_agents': 1, 'map_width': 1, 'map_height': 1, 'max_episode_steps': 1, 'num_walls': 0, 'heart_sources': 0})
         self.game   # the fields together: the objects must fit the map
         getattr(super(), '__post_init__', lambda: None)()

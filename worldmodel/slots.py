@@ -21,7 +21,7 @@ def cell_order(window:int=13) -> list[int]:
 
 # %% ../nbs/02_slots.ipynb #a9b5321f
 def _within_cell_order(obs:np.ndarray) -> list[int]:
-    "Cell features, ordered consistently with every within-cell sequence in `obs`."
+    "Cell features, ordered consistently with every within-cell sequence in `obs` (where none is: by their mean place in a cell)."
     valid = ~padding_mask(obs)
     loc, fid = obs[..., 0], obs[..., 1]
     in_cell = valid & (loc != GLOBAL_LOCATION)
@@ -37,8 +37,10 @@ def _within_cell_order(obs:np.ndarray) -> list[int]:
         for g in sorted(after[f]):
             indegree[g] -= 1
             if indegree[g] == 0: ready.append(g); ready.sort()
-    if len(ordered) != len(feats): raise ValueError("the observations' within-cell feature order has a cycle: no fixed order exists")
-    return ordered
+    if len(ordered) == len(feats): return ordered
+    place = np.zeros(fid.shape, np.int64)   # a token's place in its cell: 0 for the first token of a cell
+    for t in range(1, fid.shape[1]): place[:, t] = np.where(same_cell[:, t - 1], place[:, t - 1] + 1, 0)
+    return sorted(feats, key=lambda f: (place[in_cell & (fid == f)].mean(), f))
 
 class SlotCodec(nn.Module):
     "Token observations <-> fixed positions: `presence (B, P)` and scaled `values (B, P)`."
