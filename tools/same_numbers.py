@@ -7,14 +7,17 @@ give the same numbers before and after a change.
 `run` pre-trains a small predictive world model (random play, horizon 5) and a reconstruction-only one, then trains
 a raw agent, a frozen-latent agent and a dreaming agent on the predictive encoder, and probes it. With `--encoder` the
 agents and the probe read that (older) pre-training run instead of the new one: a checkpoint written before a change
-must still load and give the same agent. To check the code of another commit, put its tree first on PYTHONPATH.
+must still load and give the same agent. To check the code of another commit, put its tree first on PYTHONPATH and run from a directory
+without a worldmodel/ package in it (`python -m` puts the working directory first).
 """
 import argparse, json, os, subprocess, sys
 from pathlib import Path
 
 ONE_THREAD = {'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'WANDB_MODE': 'disabled'}
 COMMON = ['--no-wandb', '--device', 'cpu', '--seed', '0', '--heartbeat-seconds', '1']
-PRETRAIN = ['--steps', '12000', '--batch-size', '64', '--num-envs', '2', '--buffer-size', '8192', '--no-parallel-collection',
+TASK_GAME = ['--num-agents', '24', '--map-width', '35', '--map-height', '35', '--num-walls', '10', '--heart-sources', '12', '--max-episode-steps', '500']
+# the world models learn the agents' game: an encoder of another game's observation layout is refused (its tags would mean other things)
+PRETRAIN = [*TASK_GAME, '--steps', '12000', '--batch-size', '64', '--num-envs', '2', '--buffer-size', '8192', '--no-parallel-collection',
             '--eval-obs', '256', '--eval-every', '0', '--log-every', '10', '--console-every', '100']
 AGENT = ['--steps', '24576', '--num-threads', '1', '--console-every', '100']
 

@@ -8,14 +8,14 @@ import os, importlib.util
 from pathlib import Path
 import numpy as np
 
-from .env import GameConfig, TASK, MAX_RETURN, GAME_FIELDS, random_return
+from .env import GameConfig, TASK, MAX_RETURN, GAME_FIELDS, random_return, new_simulation
 
 # %% auto #0
 __all__ = ['FAMILIES', 'SPLITS', 'TASKS', 'MAP_COLOURS', 'TASK_FILES_ENV', 'Task', 'task', 'get_task', 'task_names', 'suite_game',
            'hearts', 'hearts_small_team', 'chain_1', 'chain_2', 'chain_2_shaped', 'chain_3_roles',
            'chain_3_unseen_roles', 'chain_4', 'maze', 'sparse_47', 'caves_63', 'depleting', 'recharging', 'crowded',
            'game_from_fields', 'task_fields', 'max_return', 'task_parameters', 'task_table', 'format_task_table',
-           'task_map', 'plot_task_map', 'load_task_files']
+           'task_map', 'plot_task_map', 'record_episode', 'animate_episode', 'load_task_files']
 
 # %% ../nbs/01a_tasks.ipynb #7a5c0008
 FAMILIES = ('hearts', 'chain', 'navigation', 'scarce')
@@ -223,6 +223,48 @@ def plot_task_map(name:str, seed:int=0, ax=None):
     ax.imshow(np.vectorize(kinds.index)(grid), cmap=ListedColormap([MAP_COLOURS[k] for k in kinds]), vmin=0, vmax=len(kinds) - 1, interpolation='nearest')
     ax.set_title(f"{name} ({get_task(name).split})", fontsize=9); ax.set_xticks([]); ax.set_yticks([])
     return ax
+
+# %% ../nbs/01a_tasks.ipynb #7a5c0035
+def record_episode(game:GameConfig, # the game to play
+                   policy, # `(obs (N, 200, 3) uint8, starts (N,) bool) -> actions (N,)`
+                   steps:int|None=None, # steps to record (default: the whole episode)
+                   seed:int=0, # seeds the map
+                  ) -> dict:
+    "`{'frames': (T + 1, H, W) uint8 kind indices, 'rewards': (T,) mean reward per agent and step}` of one episode of `policy` on `game`."
+    kinds = {k: i for i, k in enumerate(MAP_COLOURS)}
+    sim = new_simulation(game, np.random.default_rng(seed))
+    mg = sim._c_sim
+    def frame():
+        objects = sim.grid_objects().values()
+        f = np.zeros((1 + max(o['r'] for o in objects), 1 + max(o['c'] for o in objects)), np.uint8)
+        for o in objects: f[o['r'], o['c']] = kinds['agent' if o['type_name'].startswith('agent') else 'wall' if o['type_name'] == 'hub' else o['type_name']]
+        return f
+    frames, rewards, starts = [frame()], [], np.ones(game.num_agents, bool)
+    for _ in range(steps or game.max_steps):
+        mg.actions()[:] = np.asarray(policy(mg.observations(), starts)); sim.step(); starts[:] = False
+        rewards.append(float(mg.rewards().mean())); frames.append(frame())
+        if sim.is_done(): break
+    sim.close()
+    return {'frames': np.stack(frames), 'rewards': np.array(rewards, np.float32)}
+
+def animate_episode(episode:dict, # `record_episode`'s output
+                    title:str='', every:int=2, # draw every `every`-th step
+                    interval:int=80, # ms per frame
+                   ):
+    "A matplotlib animation of a recorded episode, the return so far in the title (`.to_jshtml()` shows it in a notebook)."
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.colors import ListedColormap
+    frames, returns = episode['frames'][::every], np.concatenate([[0.0], np.cumsum(episode['rewards'])])[::every]
+    fig, ax = plt.subplots(figsize=(3.6, 3.8), dpi=70)   # small frames: a page holds a few hundred of them
+    image = ax.imshow(frames[0], cmap=ListedColormap(list(MAP_COLOURS.values())), vmin=0, vmax=len(MAP_COLOURS) - 1, interpolation='nearest')
+    ax.set_xticks([]); ax.set_yticks([])
+    def draw(i):
+        image.set_data(frames[i]); ax.set_title(f"{title} step {i * every}: return {returns[i]:.1f}", fontsize=9)
+        return [image]
+    animation = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=True)
+    plt.close(fig)
+    return animation
 
 # %% ../nbs/01a_tasks.ipynb #7a5c0028
 TASK_FILES_ENV = 'WORLDMODEL_TASKS'
