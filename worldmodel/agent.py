@@ -151,7 +151,7 @@ class RolloutBuffer:
 @dataclass
 class PPOConfig(RunSettings, GameSettings):
     "Training an agent with PPO: observation pipeline, policy, PPO, logging (the run's and the game's fields: `RunSettings`, `GameSettings`; the game defaults to the task)."
-    CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp')}   # the CLI offers these, validation enforces them
+    CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp'), 'dream_advantages': ('batch', 'real-percentile')}   # the CLI offers these, validation enforces them
     GAME_DEFAULTS: ClassVar[dict] = task_fields(GameConfig(**TASK))   # without a task: the heart-source task, with the arena's tags
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
                                           'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
@@ -173,6 +173,18 @@ class PPOConfig(RunSettings, GameSettings):
     dream_rollouts: int = 1
     "dreams from each segment start, per update (imagined agent steps per update: this x dream_horizon x segments)"
     dream_model_lr: float = 1e-4
+    dream_model_replay: int = 0
+    "earlier rollouts the heads also learn from, with a window at every step (0: the fresh rollout alone, windows at segment starts)"
+    dream_model_updates: int = 1
+    "the heads' Adam steps per update, each on a rollout drawn from the fresh one and the replay (with dream_model_replay)"
+    dream_weight: float = 1.0
+    "weight of the dream batch's PPO loss beside the real batch's, once the model is trusted"
+    dream_warmup_error: float = 0.0
+    "Dyna with warm-up: the dream counts only while the heads' reward error (MSE, on the fresh rollout before they learn from it) is below this, its weight falling linearly from dream_weight at 0 error to 0 there; nothing is imagined while it is 0 (0: always dream, at dream_weight)"
+    dream_critic: bool = True
+    "the critic also learns from dream returns (False: from real returns only; the dream's advantages still read it)"
+    dream_advantages: str = 'batch'
+    "how dream advantages are scaled: 'batch' (normalised on their own, as real ones are) or 'real-percentile' (divided by max(1, S), S the running 5th-95th percentile range of real returns, as DreamerV3 does)"
     "Adam learning rate of the world model's dynamics, reward and continue heads on each real rollout, before it dreams (0: they stay as pre-trained; the encoder stays frozen)"
     core: str = 'lstm'
     "the policy's core: 'lstm' (memory across steps) or 'mlp' (feed-forward, no memory)"
@@ -228,9 +240,11 @@ class PPOConfig(RunSettings, GameSettings):
     def __post_init__(self):
         check_fields(self, integers={**{name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_envs', 'rollout_steps', 'bptt_horizon',
                                                              'num_minibatches', 'update_epochs', 'console_every', 'dream_rollouts')},
-                                     'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0, 'checkpoint_every': 0, 'latent_adapter': 0},
+                                     'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0, 'checkpoint_every': 0, 'latent_adapter': 0,
+                                     'dream_model_replay': 0, 'dream_model_updates': 1},
                      numbers={**{name: '(0, 1]' for name in ('lr', 'gamma', 'gae_lambda', 'clip_coef')}, 'encoder_lr_divisor': '(0, inf)',
-                              'dream_model_lr': '[0, 1)', 'ent_coef': '[0, inf)', 'vf_coef': '[0, inf)', 'max_grad_norm': '(0, inf)'})
+                              'dream_model_lr': '[0, 1)', 'ent_coef': '[0, inf)', 'vf_coef': '[0, inf)', 'max_grad_norm': '(0, inf)',
+                              'dream_weight': '[0, inf)', 'dream_warmup_error': '[0, inf)'})
         super().__post_init__()   # the run's and the game's fields
         check_choices(self)
         if self.obs == 'latent' and not self.encoder:

@@ -210,15 +210,17 @@ def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's
                     horizon:int, # imagined steps
                     repeats:int=1, # dreams from each start
                     reward_scale:float=1.0, # what PPO multiplies real rewards by
+                    first_starts=None, # (n,) 1 where the real step a dream starts from began an episode: the policy's memory is reset there, as in the real rollout (default: none did)
                    ) -> dict:
-    "`(horizon, n x repeats)` imagined latents, actions, log-probabilities, values, scaled rewards, continue probabilities; soft `starts`, `next_value`, `next_start` for GAE; the start `state`."
+    "`(horizon, n x repeats)` imagined latents, actions, log-probabilities, values, scaled rewards, continue probabilities; soft `starts` (the first step's: `first_starts`), `next_value`, `next_start` for GAE; the start `state`."
     z = latents.repeat(repeats, 1)
     h, c = (s.repeat(1, repeats, 1) for s in state)
     start_state, n = (h, c), len(z)
     no_start = torch.zeros(1, n, device=z.device)
+    begins = no_start[0] if first_starts is None else first_starts.float().repeat(repeats)
     out = {k: [] for k in ('latents', 'actions', 'logprobs', 'values', 'rewards', 'continues')}
-    for _ in range(horizon):
-        logits, value, (h, c) = policy(policy.encoder.embed(z)[None], (h, c), no_start)
+    for k in range(horizon):
+        logits, value, (h, c) = policy(policy.encoder.embed(z)[None], (h, c), begins[None] if k == 0 else no_start)
         a, logp_all = sample_actions(logits[0])
         nxt, r, c_logit = heads.step(z, a)
         for key, v in zip(out, (z, a, logp_all.gather(1, a[:, None]).squeeze(1), value[0], r * reward_scale, torch.sigmoid(c_logit))):
@@ -227,7 +229,7 @@ def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's
     _, next_value, _ = policy(policy.encoder.embed(z)[None], (h, c), no_start)
     out = {k: torch.stack(v) for k, v in out.items()}
     # an imagined episode ends softly: 1 - P(it goes on) stands where GAE reads an episode start
-    out['starts'] = torch.cat([torch.zeros(1, n, device=z.device), 1 - out['continues'][:-1]])
+    out['starts'] = torch.cat([begins[None], 1 - out['continues'][:-1]])
     out.update(next_value=next_value[0], next_start=1 - out['continues'][-1], state=start_state)
     return out
 
@@ -239,12 +241,15 @@ class Dreamer:
                  repeats:int=1, # dreams from each segment start
                  model_lr:float=1e-4, # Adam learning rate of the heads on each real rollout (0: they stay as pre-trained)
                  model_steps:int=1, # steps each window of a rollout the heads learn from predicts
-                 every:int=16, # a window (and a dream) starts every `every` steps of a rollout: the BPTT segment length
+                 every:int=16, # a dream starts every `every` steps of a rollout: the BPTT segment length
+                 replay:int=0, # earlier rollouts the heads also learn from (0: the fresh one alone, windows only at segment starts, as before replay existed)
+                 model_updates:int=1, # Adam steps of the heads per update (with replay: each on a rollout drawn from the fresh one and the replay)
                 ):
         self.heads, self.weights = world_model.require_heads(), world_model.spec.loss_weights
         self.horizon, self.repeats, self.model_steps, self.every = horizon, repeats, model_steps, every
         self.opt = torch.optim.Adam(self.heads.parameters(), lr=model_lr) if model_lr else None
         self.heads.requires_grad_(self.opt is not None)
+        self.replay, self.model_updates, self.memory = replay, model_updates, []   # memory: the last `replay` rollouts
         self.imagined = 0   # imagined agent steps so far
 
     def dream(self, policy:AgentPolicy, # the agent (its encoder's `embed` passes latents through)
@@ -252,18 +257,37 @@ class Dreamer:
               actions, earned, ended, # (T, rows) each: the actions, the rewards as the env paid them, whether the episode ended at that step
               state, # (h, c): the policy's LSTM state at each segment start, each (1, segments x rows, hidden)
               reward_scale:float=1.0, # what PPO multiplies real rewards by
-             ) -> tuple[dict, dict[str, float]]:
-        "The heads learn from the rollout, then dream from each segment's first latent: `imagine_rollout`'s output, and the heads' loss parts before they learned."
-        parts = fit_heads(self.heads, self.opt, latents, actions, earned, ended, self.every, self.model_steps, self.weights)
-        starts = latents[::self.every].flatten(0, 1)   # each segment's first latent, in the order of the segment states
-        dream = imagine_rollout(policy, self.heads, starts, state, self.horizon, self.repeats, reward_scale)
+              starts=None, # (T, rows) 1 where a step began an episode (the rollout's `starts`): a dream from such a step resets the policy's memory
+              imagine:bool=True, # False: the heads learn, and nothing is imagined (a dream not weighted in yet)
+             ) -> tuple[dict|None, dict[str, float]]:
+        "The heads learn from the rollout (and the replay), then dream from each segment's first latent: `imagine_rollout`'s output, and the heads' loss parts on the fresh rollout before they learned (their on-policy error)."
+        parts = self.learn(latents, actions, earned, ended)
+        return (self.imagine(policy, latents, state, reward_scale, starts) if imagine else None), parts
+
+    def imagine(self, policy:AgentPolicy, latents, state, reward_scale:float=1.0, starts=None) -> dict:
+        "Dreams from each segment's first latent of a rollout (arguments as `dream`'s): `imagine_rollout`'s output."
+        first = latents[::self.every].flatten(0, 1)   # each segment's first latent, in the order of the segment states
+        begun = starts[::self.every].flatten(0, 1) if starts is not None else None
+        dream = imagine_rollout(policy, self.heads, first, state, self.horizon, self.repeats, reward_scale, begun)
         self.imagined += dream['actions'].numel()
-        return dream, parts
+        return dream
+
+    def learn(self, latents, actions, earned, ended) -> dict[str, float]:
+        "The heads' steps on a rollout: windows at segment starts without replay; with it, windows at every step of rollouts drawn from the fresh one and the last `replay`. Returns the fresh rollout's loss parts before any step."
+        fresh = (latents, actions, earned, ended)
+        if not self.replay: return fit_heads(self.heads, self.opt, *fresh, self.every, self.model_steps, self.weights)
+        parts = fit_heads(self.heads, None, *fresh, 1, self.model_steps, self.weights)   # measured before learning: the error on the agent's fresh data
+        self.memory = (self.memory + [tuple(x.detach() for x in fresh)])[-(self.replay + 1):]
+        if self.opt is not None:
+            for k in torch.randint(len(self.memory), (self.model_updates,)).tolist():
+                fit_heads(self.heads, self.opt, *self.memory[k], 1, self.model_steps, self.weights)
+        return parts
 
     def state_dict(self) -> dict:
         return {'dynamics': self.heads.state_dict(), 'dynamics_optimizer': self.opt.state_dict() if self.opt is not None else None,
-                'imagined_steps': self.imagined}
+                'imagined_steps': self.imagined, 'dynamics_replay': [list(r) for r in self.memory]}
     def load_state_dict(self, saved:dict):
         self.heads.load_state_dict(saved['dynamics'])
         if self.opt is not None: self.opt.load_state_dict(saved['dynamics_optimizer'])
         self.imagined = saved.get('imagined_steps', 0)
+        self.memory = [tuple(r) for r in saved.get('dynamics_replay') or []]

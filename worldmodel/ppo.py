@@ -18,9 +18,9 @@ from .agent import AgentPolicy, RolloutBuffer, buffer_spec, PPOConfig, make_poli
 from .imagine import Dreamer
 
 # %% auto #0
-__all__ = ['gae', 'RewardScaler', 'Segments', 'collect_rollout', 'as_segments', 'ppo_update', 'dream_metrics', 'train_agent',
-           'episode_returns', 'smoothed_curve', 'learning_curves', 'plot_learning_curves', 'plot_returns',
-           'save_curves', 'load_curves', 'final_return', 'step_cost']
+__all__ = ['gae', 'RewardScaler', 'Segments', 'collect_rollout', 'as_segments', 'ppo_update', 'dream_trust', 'ReturnSpread',
+           'dream_metrics', 'train_agent', 'episode_returns', 'smoothed_curve', 'learning_curves',
+           'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return', 'step_cost']
 
 # %% ../nbs/10_ppo.ipynb #8b1cf9bb
 def gae(rewards, values, starts, # (T, B) each
@@ -114,6 +114,7 @@ def as_segments(x, # (T, rows, ...) a rollout's array
 def ppo_update(policy:AgentPolicy, opt:torch.optim.Optimizer, cfg:PPOConfig,
                batches:dict[str, Segments], # name -> segments ('ppo': the real rollout; 'dream': imagined ones)
                sample_gen:torch.Generator, # draws the minibatches
+               settings:dict|None=None, # name -> {'policy_weight', 'value_weight', 'advantage_scale'} for a batch learned from otherwise (default: weights 1, advantages normalised per minibatch)
               ) -> dict[str, list[float]]:
     "`update_epochs` passes of clipped-PPO minibatch steps over every batch; per batch the mean policy loss, value loss, entropy, approx KL, clip fraction, grad norm."
     params = [p for g in opt.param_groups for p in g['params']]
@@ -130,10 +131,14 @@ def ppo_update(policy:AgentPolicy, opt:torch.optim.Optimizer, cfg:PPOConfig,
                 logp = logp_all.gather(-1, b.actions[:, mb, None]).squeeze(-1)
                 entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
                 log_ratio = logp - b.logprobs[:, mb]; ratio = log_ratio.exp()
-                adv = b.advantages[:, mb]; adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                own = (settings or {}).get(name)
+                adv = b.advantages[:, mb]
+                if own is None or own.get('advantage_scale') is None: adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                else: adv = adv / own['advantage_scale']
                 policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
                 value_loss = 0.5 * ((values - b.returns[:, mb]) ** 2).mean()
-                loss = policy_loss - cfg.ent_coef * entropy + cfg.vf_coef * value_loss
+                if own is None: loss = policy_loss - cfg.ent_coef * entropy + cfg.vf_coef * value_loss
+                else: loss = own.get('policy_weight', 1.0) * (policy_loss - cfg.ent_coef * entropy) + own.get('value_weight', 1.0) * cfg.vf_coef * value_loss
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -143,19 +148,42 @@ def ppo_update(policy:AgentPolicy, opt:torch.optim.Optimizer, cfg:PPOConfig,
                                                     ((ratio - 1.0).abs() > cfg.clip_coef).float().mean(), grad_norm]))
     return {name: torch.stack(s).mean(0).tolist() for name, s in stats.items()}
 
+# %% ../nbs/10_ppo.ipynb #e1f0a0b1
+def dream_trust(cfg:PPOConfig, error:float) -> float:
+    "The dream batch's weight: `dream_weight`, scaled down linearly as the model's on-policy reward `error` nears `dream_warmup_error` (0 from there on; no warm-up when that is 0)."
+    if not cfg.dream_warmup_error: return cfg.dream_weight
+    return cfg.dream_weight * max(0.0, 1.0 - error / cfg.dream_warmup_error)
+
+class ReturnSpread:
+    "The running 5th-95th percentile range of returns (an exponential moving average, DreamerV3's return normaliser); `scale` is max(1, range)."
+    def __init__(self, decay:float=0.99):
+        self.decay, self.low, self.high = decay, None, None
+    def update(self, returns) -> float:
+        "Fold in a batch of returns; returns the new `scale`."
+        lo, hi = torch.quantile(returns.float().flatten(), torch.tensor([0.05, 0.95])).tolist()
+        if self.low is None: self.low, self.high = lo, hi
+        else: self.low, self.high = self.decay * self.low + (1 - self.decay) * lo, self.decay * self.high + (1 - self.decay) * hi
+        return self.scale
+    @property
+    def scale(self) -> float: return 1.0 if self.low is None else max(1.0, self.high - self.low)
+    def state_dict(self) -> dict: return {'low': self.low, 'high': self.high}
+    def load_state_dict(self, s:dict): self.low, self.high = s['low'], s['high']
+
 # %% ../nbs/10_ppo.ipynb #e1f0a005
-def dream_metrics(dream:dict, # `Dreamer.dream`'s imagined rollout
+def dream_metrics(dream:dict|None, # `Dreamer.imagine`'s imagined rollout (None: nothing imagined, the dream not trusted yet)
                   model_parts:dict, # the heads' loss parts on the fresh rollout, before they learned from it
-                  stats:list[float], # `ppo_update`'s means for the dream batch
+                  stats:list[float]|None, # `ppo_update`'s means for the dream batch
                   imagined:int, # imagined agent steps so far
-                  cfg:PPOConfig, reward_scale:float, seconds:float) -> dict:
-    "The dream/ metrics of an update: the model's error on the fresh rollout, what it imagined, what PPO made of it."
+                  cfg:PPOConfig, reward_scale:float, seconds:float,
+                  weight:float=1.0, # the dream batch's weight (`dream_trust`)
+                 ) -> dict:
+    "The dream/ metrics of an update: the model's error on the fresh rollout, the dream's weight, what it imagined, what PPO made of it."
+    out = {'dream/imagined_steps': imagined, 'dream/weight': weight, **{f'dream/{k}_loss': v for k, v in model_parts.items()}, 'perf/dream_s': seconds}
+    if dream is None: return {**out, 'dream/imagined_per_real': 0.0}
     d_policy, d_value, d_entropy, d_kl, d_clip, _ = stats
-    return {'dream/imagined_steps': imagined, 'dream/imagined_per_real': dream['actions'].numel() / cfg.steps_per_rollout,
-            **{f'dream/{k}_loss': v for k, v in model_parts.items()},
+    return {**out, 'dream/imagined_per_real': dream['actions'].numel() / cfg.steps_per_rollout,
             'dream/reward': float(dream['rewards'].mean()) / reward_scale, 'dream/continue': float(dream['continues'].mean()),
-            'dream/policy_loss': d_policy, 'dream/value_loss': d_value, 'dream/entropy': d_entropy, 'dream/approx_kl': d_kl,
-            'perf/dream_s': seconds}
+            'dream/policy_loss': d_policy, 'dream/value_loss': d_value, 'dream/entropy': d_entropy, 'dream/approx_kl': d_kl}
 
 # %% ../nbs/10_ppo.ipynb #628ad44b
 def train_agent(cfg:PPOConfig, # the job
@@ -185,21 +213,24 @@ def train_agent(cfg:PPOConfig, # the job
         scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
         sample_gen = torch.Generator().manual_seed(cfg.seed)
         # the encoder's world model dreams; its heads go on learning from the agent's real steps
-        dreamer = (Dreamer(world_model.to(device), cfg.dream_horizon, cfg.dream_rollouts, cfg.dream_model_lr, cfg.model_steps, cfg.bptt_horizon)
-                   if cfg.dream_horizon else None)
+        dreamer = (Dreamer(world_model.to(device), cfg.dream_horizon, cfg.dream_rollouts, cfg.dream_model_lr, cfg.model_steps, cfg.bptt_horizon,
+                           replay=cfg.dream_model_replay, model_updates=cfg.dream_model_updates) if cfg.dream_horizon else None)
+        spread = ReturnSpread() if dreamer is not None and cfg.dream_advantages == 'real-percentile' else None
         if run.saved is not None:
             policy.load_state_dict(run.saved['policy']); opt.load_state_dict(run.saved['optimizer'])
             for g, wanted in zip(opt.param_groups, groups): g['base_lr'] = wanted['base_lr']   # checkpoints from before the two groups lack it
             if scaler is not None and run.saved.get('reward_scaler'): scaler.load_state_dict(run.saved['reward_scaler'])
             set_rng_state(run.saved['rng']); sample_gen.set_state(run.saved['sample_gen'])
             if dreamer is not None: dreamer.load_state_dict(run.saved)
+            if spread is not None and run.saved.get('return_spread'): spread.load_state_dict(run.saved['return_spread'])
         # the rollout keeps what the encoder's parameter-free part made of each observation (box, latent or tokens)
         buf = RolloutBuffer(buffer_spec(cfg.rollout_steps, cfg.rows, policy.encoder.stored), device)
         env = VecEnv(cfg.game, cfg.num_envs, seed=int(np.random.SeedSequence([cfg.seed, run.step]).generate_state(1)[0]), stagger=cfg.stagger_envs)
         torch.set_num_threads(cfg.num_threads or cores.threads())
         run.start(lambda: {'policy': policy.state_dict(), 'optimizer': opt.state_dict(), 'rng': rng_state(), 'sample_gen': sample_gen.get_state(),
                            'reward_scaler': scaler.state_dict() if scaler is not None else None,
-                           **(dreamer.state_dict() if dreamer is not None else {'imagined_steps': 0, 'dynamics': None, 'dynamics_optimizer': None})},
+                           **(dreamer.state_dict() if dreamer is not None else {'imagined_steps': 0, 'dynamics': None, 'dynamics_optimizer': None}),
+                           'return_spread': spread.state_dict() if spread is not None else None},
                   f"starting {cfg.run_dir}: {cfg.steps:,} agent steps, obs={cfg.obs}, core={cfg.core}, {cfg.rows} agents in {cfg.num_envs} envs, "
                   f"rollout buffer {buf.nbytes / 2**20:.1f} MiB ({buf.nbytes / cfg.steps_per_rollout:.0f} bytes per agent step), "
                   f"device {device}, {torch.get_num_threads()} threads" + (f", encoder {cfg.encoder} at step {encoder.step:,}" if encoder else ''))
@@ -225,19 +256,26 @@ def train_agent(cfg:PPOConfig, # the job
                 rollout_s = time.time() - t_update
                 h0, c0 = (torch.cat([s[i] for s in segment_states], 1) for i in (0, 1))
                 batches = {'ppo': Segments(*(as_segments(x, H) for x in (buf.obs, buf.actions, buf.logprobs, advantages, returns, buf.starts)), h0, c0)}
+                settings = None   # how the dream batch, if any, is learned from
                 # ---- dream: the heads learn from this rollout, then imagine from its segment starts
                 if dreamer is not None:
                     t_dream = time.time()
                     reward_scale = 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps))
                     ended = torch.cat([buf.starts[1:], next_start[None]]).bool()   # ended[t]: the episode ended at step t
-                    dream, model_parts = dreamer.dream(policy, buf.obs, buf.actions, earned, ended, (h0, c0), reward_scale)
-                    d_adv, d_ret = gae(dream['rewards'], dream['values'], dream['starts'], dream['next_value'], dream['next_start'], cfg.gamma, cfg.gae_lambda)
-                    batches['dream'] = Segments(dream['latents'], dream['actions'], dream['logprobs'], d_adv, d_ret, torch.zeros_like(dream['values']), *dream['state'])
+                    model_parts = dreamer.learn(buf.obs, buf.actions, earned, ended)
+                    weight = dream_trust(cfg, model_parts['reward'])   # Dyna with warm-up: only a model good on the agent's fresh data is dreamed in
+                    scale = spread.update(returns) if spread is not None else None
+                    dream = dreamer.imagine(policy, buf.obs, (h0, c0), reward_scale, buf.starts) if weight > 0 else None
+                    if dream is not None:
+                        d_adv, d_ret = gae(dream['rewards'], dream['values'], dream['starts'], dream['next_value'], dream['next_start'], cfg.gamma, cfg.gae_lambda)
+                        replay_starts = torch.cat([dream['starts'][:1], torch.zeros_like(dream['values'][1:])])   # a reset where the real step began an episode; soft ends are GAE's
+                        batches['dream'] = Segments(dream['latents'], dream['actions'], dream['logprobs'], d_adv, d_ret, replay_starts, *dream['state'])
+                        settings = {'dream': {'policy_weight': weight, 'value_weight': weight if cfg.dream_critic else 0.0, 'advantage_scale': scale}}
                     dream_s = time.time() - t_dream
                 # ---- update: minibatches of BPTT segments, each replayed from its starting LSTM state (and of dreams, from theirs)
                 policy.train()
                 t_learn = time.time()
-                stats = ppo_update(policy, opt, cfg, batches, sample_gen)
+                stats = ppo_update(policy, opt, cfg, batches, sample_gen, settings)
                 update_s = time.time() - t_learn
                 # ---- log: every loss is the mean over all minibatches of the update
                 policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm = stats['ppo']
@@ -251,7 +289,7 @@ def train_agent(cfg:PPOConfig, # the job
                            'ppo/lr': opt.param_groups[0]['lr'], **({'ppo/encoder_lr': opt.param_groups[1]['lr']} if len(opt.param_groups) > 1 else {}),
                            'ppo/reward_scale': 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps)),
                            'perf/rollout_s': rollout_s, 'perf/env_s': env_s, 'perf/update_s': update_s, 'perf/threads': torch.get_num_threads()}
-                if dreamer is not None: metrics.update(dream_metrics(dream, model_parts, stats['dream'], dreamer.imagined, cfg, reward_scale, dream_s))
+                if dreamer is not None: metrics.update(dream_metrics(dream, model_parts, stats.get('dream'), dreamer.imagined, cfg, reward_scale, dream_s, weight))
                 if episodes := env.pop_episodes():
                     metrics.update({'charts/episode_return': float(np.mean([r for r, _ in episodes])),
                                     'charts/episode_length': float(np.mean([n for _, n in episodes])), 'charts/episodes': len(episodes)})
@@ -391,6 +429,8 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
     if cfg.dream_horizon:   # per real step: the imagined steps (acted, then learned from) and the heads' windows on the rollout
         dreamed = cfg.dream_rollouts * cfg.dream_horizon / cfg.bptt_horizon
         fitted = len(range(0, cfg.rollout_steps - cfg.model_steps, cfg.bptt_horizon)) * cfg.model_steps / cfg.rollout_steps   # fit_heads' windows
+        if cfg.dream_model_replay:   # windows at every step: a forward pass to measure the error (~1/3 of a learning step), then dream_model_updates learning steps
+            fitted = (cfg.rollout_steps - cfg.model_steps) * cfg.model_steps / cfg.rollout_steps * (1 / 3 + cfg.dream_model_updates)
         out['imagined_per_real'] = dreamed
         out['flops_per_step'] += dreamed * (out['dream_flops'] + cfg.update_epochs * out['learn_flops']) + fitted * out['model_flops']
         out['seconds_per_step'] += dreamed * (out['dream_s'] + cfg.update_epochs * out['learn_s']) + fitted * out['model_s']
