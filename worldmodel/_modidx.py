@@ -298,6 +298,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.ppo.as_segments': ('ppo.html#as_segments', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.collect_rollout': ('ppo.html#collect_rollout', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.dream_metrics': ('ppo.html#dream_metrics', 'worldmodel/ppo.py'),
+                                'worldmodel.ppo.dream_segments': ('ppo.html#dream_segments', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.dream_trust': ('ppo.html#dream_trust', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.episode_returns': ('ppo.html#episode_returns', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.final_return': ('ppo.html#final_return', 'worldmodel/ppo.py'),

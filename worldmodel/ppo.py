@@ -19,7 +19,7 @@ from .imagine import Dreamer
 
 # %% auto #0
 __all__ = ['gae', 'RewardScaler', 'Segments', 'collect_rollout', 'as_segments', 'ppo_update', 'dream_trust', 'ReturnSpread',
-           'dream_metrics', 'train_agent', 'episode_returns', 'smoothed_curve', 'learning_curves',
+           'dream_segments', 'dream_metrics', 'train_agent', 'episode_returns', 'smoothed_curve', 'learning_curves',
            'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return', 'step_cost']
 
 # %% ../nbs/10_ppo.ipynb #8b1cf9bb
@@ -169,6 +169,16 @@ class ReturnSpread:
     def state_dict(self) -> dict: return {'low': self.low, 'high': self.high}
     def load_state_dict(self, s:dict): self.low, self.high = s['low'], s['high']
 
+def dream_segments(dream:dict, # `Dreamer.imagine`'s imagined rollout
+                   cfg:PPOConfig, weight:float, # the dream's weight (`dream_trust`)
+                   advantage_scale:float|None, # `ReturnSpread.scale` ('real-percentile'), None: normalised per minibatch
+                  ) -> tuple[Segments, dict]:
+    "The dream as PPO learns from it: GAE over the imagined steps, its segments (reset where the real step began an episode; soft ends are GAE's), and `ppo_update`'s settings for it."
+    adv, ret = gae(dream['rewards'], dream['values'], dream['starts'], dream['next_value'], dream['next_start'], cfg.gamma, cfg.gae_lambda)
+    starts = torch.cat([dream['starts'][:1], torch.zeros_like(dream['values'][1:])])
+    return (Segments(dream['latents'], dream['actions'], dream['logprobs'], adv, ret, starts, *dream['state']),
+            {'dream': {'policy_weight': weight, 'value_weight': weight if cfg.dream_critic else 0.0, 'advantage_scale': advantage_scale}})
+
 # %% ../nbs/10_ppo.ipynb #e1f0a005
 def dream_metrics(dream:dict|None, # `Dreamer.imagine`'s imagined rollout (None: nothing imagined, the dream not trusted yet)
                   model_parts:dict, # the heads' loss parts on the fresh rollout, before they learned from it
@@ -266,11 +276,7 @@ def train_agent(cfg:PPOConfig, # the job
                     weight = dream_trust(cfg, model_parts['reward'])   # Dyna with warm-up: only a model good on the agent's fresh data is dreamed in
                     scale = spread.update(returns) if spread is not None else None
                     dream = dreamer.imagine(policy, buf.obs, (h0, c0), reward_scale, buf.starts) if weight > 0 else None
-                    if dream is not None:
-                        d_adv, d_ret = gae(dream['rewards'], dream['values'], dream['starts'], dream['next_value'], dream['next_start'], cfg.gamma, cfg.gae_lambda)
-                        replay_starts = torch.cat([dream['starts'][:1], torch.zeros_like(dream['values'][1:])])   # a reset where the real step began an episode; soft ends are GAE's
-                        batches['dream'] = Segments(dream['latents'], dream['actions'], dream['logprobs'], d_adv, d_ret, replay_starts, *dream['state'])
-                        settings = {'dream': {'policy_weight': weight, 'value_weight': weight if cfg.dream_critic else 0.0, 'advantage_scale': scale}}
+                    if dream is not None: batches['dream'], settings = dream_segments(dream, cfg, weight, scale)
                     dream_s = time.time() - t_dream
                 # ---- update: minibatches of BPTT segments, each replayed from its starting LSTM state (and of dreams, from theirs)
                 policy.train()
