@@ -95,7 +95,7 @@ class GameConfig:
     recharge_every: int = 0
     "steps for a heart source or a mine to regain one use, up to `stock` (0: no recharge)"
     cooldown: int = 0
-    "steps a heart source, mine or converter stays unusable after a use (0: none)"
+    "a heart source, mine or converter can be used once every this many steps at most (0 or 1: no limit)"
     terrain: str = 'scatter'
     "the map's layout: 'scatter' (only the scattered walls), 'maze' (corridors 3 cells wide), 'caves' (a cellular automaton's), 'varied' (clustered obstacles)"
     suite_objects: bool = False
@@ -124,7 +124,10 @@ class GameConfig:
         if self.terrain not in TERRAINS: raise ValueError(f"GameConfig.terrain must be one of {TERRAINS}, got {self.terrain!r}")
         if self.recharge_every and not self.stock: raise ValueError("GameConfig.recharge_every needs a stock to recharge (stock > 0)")
         if self.shaped and not self.chain_length: raise ValueError("GameConfig.shaped pays for a chain's items: it needs chain_length > 0")
-        extra = [n for n, v in (('chain', self.chain_length), ('sinks', self.sinks), ('terrain', self.terrain != 'scatter')) if v]
+        if self.roles != 'fixed' and not self.chain_length: raise ValueError(f"GameConfig.roles {self.roles!r} orders a chain's converters: it needs chain_length > 0")
+        # what only the suite's observation layout shows: the chain's items, an object's stock and cooldown count (`model.game_features`)
+        extra = [n for n, v in (('chain', self.chain_length), ('sinks', self.sinks), ('terrain', self.terrain != 'scatter'),
+                                ('stock', self.stock), ('cooldown', self.cooldown)) if v]
         if extra and not self.suite_objects:
             raise ValueError(f"GameConfig: {', '.join(extra)} need suite_objects=True (the suite's object types, so its tasks share type tags)")
 

@@ -277,7 +277,7 @@ class Dreamer:
         fresh = (latents, actions, earned, ended)
         if not self.replay: return fit_heads(self.heads, self.opt, *fresh, self.every, self.model_steps, self.weights)
         parts = fit_heads(self.heads, None, *fresh, 1, self.model_steps, self.weights)   # measured before learning: the error on the agent's fresh data
-        self.memory = (self.memory + [tuple(x.detach() for x in fresh)])[-(self.replay + 1):]
+        self.memory = (self.memory + [tuple(x.detach().clone() for x in fresh)])[-(self.replay + 1):]   # copies: the rollout buffers are refilled in place
         if self.opt is not None:
             for k in torch.randint(len(self.memory), (self.model_updates,)).tolist():
                 fit_heads(self.heads, self.opt, *self.memory[k], 1, self.model_steps, self.weights)

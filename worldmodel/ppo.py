@@ -160,7 +160,7 @@ class ReturnSpread:
         self.decay, self.low, self.high = decay, None, None
     def update(self, returns) -> float:
         "Fold in a batch of returns; returns the new `scale`."
-        lo, hi = torch.quantile(returns.float().flatten(), torch.tensor([0.05, 0.95])).tolist()
+        lo, hi = torch.quantile(returns.float().flatten(), torch.tensor([0.05, 0.95], device=returns.device)).tolist()
         if self.low is None: self.low, self.high = lo, hi
         else: self.low, self.high = self.decay * self.low + (1 - self.decay) * lo, self.decay * self.high + (1 - self.decay) * hi
         return self.scale
@@ -381,11 +381,16 @@ def load_curves(path) -> dict:
     return data
 
 # %% ../nbs/10_ppo.ipynb #6f24f0cf
-def final_return(run_dir, fraction:float=0.1) -> float:
-    "Mean per-agent return of the episodes a run finished in the last `fraction` of its budget (`steps` of its config)."
+def final_return(run_dir, fraction:float=0.1,
+                 budget:int|None=None, # the budget to read it at (default: `steps` of the run's config; a run trained further is read at this one)
+                ) -> float:
+    "Mean per-agent return of the episodes a run finished in the last `fraction` of its budget."
     if not 0 < fraction <= 1: raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    budget = read_json(Path(run_dir)/'config.json')['steps']
-    records = [r for r in read_metrics(run_dir) if 'charts/episode_return' in r and r['charts/agent_steps'] > (1 - fraction) * budget]
+    metrics, last = read_metrics(run_dir), float('inf')
+    if budget is not None:   # up to the update that crossed the budget, as a run stopped there would have been
+        last = min([r['charts/agent_steps'] for r in metrics if r.get('charts/agent_steps', 0) >= budget], default=last)
+    else: budget = read_json(Path(run_dir)/'config.json')['steps']
+    records = [r for r in metrics if 'charts/episode_return' in r and (1 - fraction) * budget < r['charts/agent_steps'] <= last]
     if not records: raise ValueError(f"{run_dir} finished no episode in the last {fraction:.0%} of its {budget:,} agent steps")
     weights = [r.get('charts/episodes', 1) for r in records]
     return float(np.average([r['charts/episode_return'] for r in records], weights=weights))

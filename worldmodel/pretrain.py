@@ -132,7 +132,7 @@ class PretrainConfig(RunSettings, GameSettings):
         games = []
         for spec in filter(None, (s.strip() for s in self.extra_games.split(';'))):
             pairs = [[x.strip() for x in kv.split('=')] for kv in spec.split(',')]
-            named = [v for k, v, *_ in pairs if k == 'task']
+            named = [kv[1] for kv in pairs if len(kv) == 2 and kv[0] == 'task']
             pairs = [kv for kv in pairs if kv[0] != 'task']
             if len(named) > 1 or any(len(kv) != 2 or kv[0] not in fields or not kv[1].isdigit() for kv in pairs):
                 raise ValueError(f"PretrainConfig.extra_games: {spec!r} is not '[task=NAME,]name=integer,...' with names from {', '.join(fields)}")

@@ -413,6 +413,10 @@ def config_changes(saved:dict, # the config a checkpoint was written with (`asdi
         before, now = saved.get(f.name, default), getattr(cfg, f.name)
         if isinstance(now, tuple) and isinstance(before, list): before = tuple(before)
         if before != now: out[f.name] = (before, now)
+    if 'game' in saved and isinstance(getattr(type(cfg), 'game', None), property):   # the game as resolved then: a task redefined since shows here
+        now = dataclasses.asdict(cfg.game)
+        if saved['game'] != now:
+            out['game'] = ({k: v for k, v in saved['game'].items() if now.get(k) != v}, {k: v for k, v in now.items() if saved['game'].get(k) != v})
     return out
 
 def check_resumable(saved:dict, # the checkpoint's config
@@ -555,7 +559,8 @@ class Run:
                 ):
         self.cfg, self.job, self.unit, self.counter, self.main = cfg, job, unit, counter, main
         self.dir = Path(cfg.run_dir)
-        self.config = {**dataclasses.asdict(cfg), **(extra_config or {})}
+        game = {'game': dataclasses.asdict(cfg.game)} if isinstance(getattr(type(cfg), 'game', None), property) else {}   # the game in full, as resolved now
+        self.config = {**dataclasses.asdict(cfg), **game, **(extra_config or {})}
         self.checkpoints = Checkpoints(self.dir, keep=cfg.keep_checkpoints)
         self.saved, self.done, self.changes = None, None, {}
         self.step = self.update = self.resumed_from = 0

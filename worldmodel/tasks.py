@@ -161,12 +161,12 @@ def task_fields(game:GameConfig) -> dict:
 
 # %% ../nbs/01a_tasks.ipynb #7a5c0023
 def max_return(game:GameConfig) -> float|None:
-    "An upper bound on an agent's return in one episode (None: not known, for shaped games)."
+    "An upper bound on the mean per-agent return of one episode (None: not known, for shaped games)."
     if game.shaped: return None
     if not (game.heart_sources or game.chain_length): return 0.0
-    uses = game.chain_length + 1                                       # object uses per heart
+    uses = 1 if game.heart_sources else game.chain_length + 1          # object uses per heart, by the shortest way
     bound = min(MAX_RETURN, game.max_steps // uses)                    # one use per step at most
-    sources = game.mines if game.chain_length else game.heart_sources
+    sources = game.heart_sources + (game.mines if game.chain_length else 0)   # what a heart can start from
     if game.stock:   # the whole map's supply, shared by every agent
         supply = sources * (game.stock + (game.max_steps // game.recharge_every if game.recharge_every else 0))
         bound = min(bound, supply / game.num_agents)
