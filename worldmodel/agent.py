@@ -173,6 +173,7 @@ class PPOConfig(RunSettings, GameSettings):
     dream_rollouts: int = 1
     "dreams from each segment start, per update (imagined agent steps per update: this x dream_horizon x segments)"
     dream_model_lr: float = 1e-4
+    "Adam learning rate of the world model's dynamics, reward and continue heads on each real rollout, before it dreams (0: they stay as pre-trained; the encoder stays frozen)"
     dream_model_replay: int = 0
     "earlier rollouts the heads also learn from, with a window at every step (0: the fresh rollout alone, windows at segment starts)"
     dream_model_updates: int = 1
