@@ -9,7 +9,7 @@ def read_jsonl(path): return [json.loads(l) for l in Path(path).read_text().spli
 
 def test_pretrain_writes_a_complete_run(tmp_path, worldmodel):
     run_dir = tmp_path/'run'
-    r = worldmodel('pretrain', '--run-dir', run_dir, '--steps', 30_000, *SMALL)
+    r = worldmodel('pretrain', '--run-dir', run_dir, '--steps', 30_000, *SMALL, '--heart-sources', 4)   # sources: the report probes for them
     assert r.returncode == 0, r.stderr[-3000:]
     for name in ('pretrain.ipynb', 'checkpoint.pt', 'heartbeat.json', 'metrics.jsonl', 'log.txt', 'summary.json',
                  'config.json', 'held_out.json', 'loss.png', 'reconstructions.png'):
