@@ -81,7 +81,7 @@ class PretrainConfig(RunSettings, GameSettings):
     map_balance: float = 0.0
     "with a map head: each class (nothing, each tag) weighs its batch frequency ** -map_balance (0: unweighted; 1: every class equal, a rare source as much as the empty cells)"
     data_policy: str = ''
-    "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '': uniformly random actions"
+    "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '{task}' in it stands for each game's task, an agent per task (such as 'runs/tasks/{task}-s0'); '': uniformly random actions"
     random_share: float = 0.0
     "with a data_policy: each agent's action is uniformly random with this probability, each step (a mix of its play and exploration)"
     extra_games: str = ''
@@ -122,14 +122,14 @@ class PretrainConfig(RunSettings, GameSettings):
             raise ValueError(f"PretrainConfig.reuse ({self.reuse}) needs a buffer: buffer_size must be positive")
         if 0 < self.buffer_size < self.batch_size:
             raise ValueError(f"PretrainConfig.buffer_size ({self.buffer_size}) must be 0 or at least batch_size ({self.batch_size})")
-        self.extra_game_configs   # the extra games' fields, checked now
+        self.data_policies   # the extra games' fields and the data policies, checked now
 
     @property
-    def extra_game_configs(self) -> list[GameConfig]:
-        "The `extra_games`, each a task's game (`task=NAME`) or the main game, with its overrides."
+    def extra_game_specs(self) -> list[tuple[str, GameConfig]]:
+        "The `extra_games`, each as (its task: the one it names, else this run's `task`; its game: that task's or the main one, with its overrides)."
         if self.extra_games and not self.horizon: raise ValueError("PretrainConfig.extra_games needs horizon > 0 (the predictive model plays them)")
         fields = ('num_agents', 'width', 'height', 'num_walls', 'heart_sources')
-        games = []
+        specs = []
         for spec in filter(None, (s.strip() for s in self.extra_games.split(';'))):
             pairs = [[x.strip() for x in kv.split('=')] for kv in spec.split(',')]
             named = [kv[1] for kv in pairs if len(kv) == 2 and kv[0] == 'task']
@@ -137,8 +137,22 @@ class PretrainConfig(RunSettings, GameSettings):
             if len(named) > 1 or any(len(kv) != 2 or kv[0] not in fields or not kv[1].isdigit() for kv in pairs):
                 raise ValueError(f"PretrainConfig.extra_games: {spec!r} is not '[task=NAME,]name=integer,...' with names from {', '.join(fields)}")
             base = dataclasses.replace(get_task(named[0]).game, seed=self.game.seed) if named else self.game
-            games.append(dataclasses.replace(base, **{k: int(v) for k, v in pairs}))
-        return games
+            specs.append((named[0] if named else self.task, dataclasses.replace(base, **{k: int(v) for k, v in pairs})))
+        return specs
+
+    @property
+    def extra_game_configs(self) -> list[GameConfig]:
+        "The `extra_games`' games."
+        return [game for _, game in self.extra_game_specs]
+
+    @property
+    def data_policies(self) -> list[str]:
+        "The data policy's run directory for each game played, the main game first: `data_policy` with '{task}' replaced by that game's task ([]: random play)."
+        tasks = [self.task, *(name for name, _ in self.extra_game_specs)]   # (the extra games are checked even without a policy)
+        if not self.data_policy: return []
+        if '{task}' in self.data_policy and not all(tasks):
+            raise ValueError(f"PretrainConfig.data_policy {self.data_policy!r} names an agent per task, but a game played has no task: set task, and task=NAME in each extra game")
+        return [self.data_policy.replace('{task}', name) for name in tasks]
 
     @property
     def updates(self) -> int:
@@ -272,7 +286,7 @@ def window_source(cfg:PretrainConfig, # a predictive job (horizon > 0)
                  ) -> SequenceBuffer|SequenceMix:
     "The windows of play a predictive model learns from: one `SequenceBuffer` per game, mixed when there are several."
     games = [cfg.game, *cfg.extra_game_configs]   # the agent plays the extra games too: its view is egocentric, their features the same
-    policies = [agent_actor(cfg.data_policy, game=g if i == 0 else None, seed=seed + i) if cfg.data_policy else None for i, g in enumerate(games)]
+    policies = [agent_actor(run, game=g if i == 0 else None, seed=seed + i) for i, (g, run) in enumerate(zip(games, cfg.data_policies))] or [None] * len(games)
     buffers = [SequenceBuffer(g, cfg.num_envs, capacity=max(cfg.buffer_size // len(games) // (cfg.num_envs * g.num_agents), cfg.horizon + 2),
                               horizon=cfg.horizon, rng=rng, seed=seed + i, reuse=cfg.reuse, policy=policy, random_share=cfg.random_share)
                for i, (g, policy) in enumerate(zip(games, policies))]
