@@ -186,7 +186,6 @@ class PPOConfig(RunSettings, GameSettings):
     "the critic also learns from dream returns (False: from real returns only; the dream's advantages still read it)"
     dream_advantages: str = 'batch'
     "how dream advantages are scaled: 'batch' (normalised on their own, as real ones are) or 'real-percentile' (divided by max(1, S), S the running 5th-95th percentile range of real returns, as DreamerV3 does)"
-    "Adam learning rate of the world model's dynamics, reward and continue heads on each real rollout, before it dreams (0: they stay as pre-trained; the encoder stays frozen)"
     core: str = 'lstm'
     "the policy's core: 'lstm' (memory across steps) or 'mlp' (feed-forward, no memory)"
     hidden: int = 128
