@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/predictive_throughput.py [--windows 20480] [--updates 30] [--out results/predictive_throughput.json]
 
-Both encoders ('mlp', the seed's MLP over slots; 'conv', `model.BoxConv` over the dense box) under one recipe: the
+Every encoder family ('mlp', the seed's MLP over slots; 'conv', `model.BoxConv` over the dense box; 'tokens',
+`model.TokenSetEncoder`, attention over the token set) under one recipe: the
 task's game, windows of 6 steps of random play, slots reconstruction, latent dynamics, reward (weight 20), continue
 and cell-map heads, batch 256, bf16 autocast where the CPU has native bf16. For each:
 
@@ -25,6 +26,7 @@ os.environ.setdefault('WANDB_MODE', 'disabled')
 from worldmodel.env import TASK
 from worldmodel.runs import bf16_supported, write_json
 from worldmodel.pretrain import PretrainConfig, pretrain, window_source, new_world_model, make_optimizer, make_predictive_step
+from worldmodel.bundle import ENCODERS
 from agent_throughput import cpu_description   # the sibling benchmarks' CPU record and matmul ceiling
 from pretrain_throughput import matmul_ceiling
 
@@ -61,6 +63,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--windows', type=int, default=20480, help='windows of the end-to-end pre-training run, per encoder')
     parser.add_argument('--updates', type=int, default=30, help='timed updates on a fixed batch, per encoder')
+    parser.add_argument('--encoders', nargs='+', default=list(ENCODERS), choices=ENCODERS, help='the encoder families measured')
     parser.add_argument('--out', default='results/predictive_throughput.json')
     args = parser.parse_args()
     bf16 = bf16_supported(torch.device('cpu'))
@@ -68,7 +71,7 @@ def main():
     ceiling = matmul_ceiling(torch.bfloat16 if bf16 else torch.float32, torch.device('cpu'))
     print(f"{machine['cpu']}, {machine['threads']} threads: {'bf16' if bf16 else 'fp32'} matmul ceiling {ceiling / 1e9:,.0f} GFLOP/s")
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [measure(kind, args.windows, args.updates, ceiling, bf16, Path(tmp)) for kind in ('mlp', 'conv')]
+        rows = [measure(kind, args.windows, args.updates, ceiling, bf16, Path(tmp)) for kind in args.encoders]
     print('| encoder | MFLOP per window (fwd + bwd) | update alone: windows/s | GFLOP/s | of ceiling | end to end: windows/s | of ceiling | encoder MFLOP per agent step | encoder parameters |')
     print('|---|---|---|---|---|---|---|---|---|')
     for r in rows:

@@ -12,7 +12,7 @@ from .tokens import NUM_TOKENS
 from .env import GameConfig, env_interface, feature_table
 from .tasks import game_from_fields
 from .slots import SlotCodec
-from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, game_box
+from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, game_box, game_tokens
 from .runs import SavedRun, load_run, load_checkpoint
 from .dynamics import DynamicsHeads
 
@@ -21,13 +21,13 @@ __all__ = ['ENCODERS', 'WorldModelSpec', 'spec_from_config', 'WorldModelBundle',
            'load_world_model']
 
 # %% ../nbs/06_bundle.ipynb #b0d1e008
-ENCODERS = ('mlp', 'conv')   # encoder families: the seed's MLP over the objective's inputs, or a CNN over the game's dense box
+ENCODERS = ('mlp', 'conv', 'tokens')   # encoder families: the seed's MLP over the objective's inputs, a CNN over the game's dense box, or attention over the token set
 
 @dataclass
 class WorldModelSpec:
     "What rebuilds a world model; stored in its checkpoint, so loading needs neither the run's config nor its machine."
     encoder: str = 'mlp'
-    "encoder family (`ENCODERS`): 'mlp' the seed's MLP over the objective's inputs; 'conv' a `model.BoxConv` over the game's dense box (`model.game_box`)"
+    "encoder family (`ENCODERS`): 'mlp' the seed's MLP over the objective's inputs; 'conv' a `model.BoxConv` over the game's dense box (`model.game_box`); 'tokens' a `model.TokenSetEncoder` over the tokens (`model.game_tokens`)"
     latent_dim: int = 128
     "size of the latent the agent reads"
     hidden: tuple[int, ...] = (2048, 2048, 1024)
@@ -67,7 +67,7 @@ class WorldModelSpec:
         if (self.objective in SLOT_OBJECTIVES) != (self.codec_positions > 0):
             raise ValueError(f"WorldModelSpec.codec_positions must be positive exactly for the slot objectives, got {self.codec_positions} for {self.objective!r}")
         if self.horizon and self.num_actions < 1: raise ValueError("WorldModelSpec.num_actions must be positive for a model with heads (horizon > 0)")
-        if self.encoder == 'conv' and not self.game: raise ValueError("WorldModelSpec.encoder 'conv' needs the game: its box has a layer per feature the game emits")
+        if self.encoder != 'mlp' and not self.game: raise ValueError(f"WorldModelSpec.encoder {self.encoder!r} needs the game: its reader knows the game's features and tags")
 
     @property
     def predictive(self) -> bool: return self.horizon > 0
@@ -112,7 +112,7 @@ class WorldModelBundle(nn.Module):
              ) -> 'WorldModelBundle':
         "A new world model of `spec`, freshly initialised: the autoencoder first, then the heads."
         if codec is None and spec.codec_positions: codec = SlotCodec(spec.codec_positions, spec.num_tokens)
-        box = game_box(spec.game_config) if spec.encoder == 'conv' else None
+        box = {'conv': game_box, 'tokens': game_tokens}[spec.encoder](spec.game_config) if spec.encoder != 'mlp' else None   # the encoder's parameter-free reader
         autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec,
                                  box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map)

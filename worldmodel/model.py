@@ -10,9 +10,9 @@ from .env import GameConfig, env_interface, feature_table, CHAIN_RESOURCES, COOL
 from .slots import SlotCodec
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'SLOT_OBJECTIVES', 'TokenMSE', 'PaddingAwareMSE', 'SlotObjective', 'SlotClassObjective',
-           'make_objective', 'game_features', 'ObsBox', 'game_box', 'layer_init', 'BoxConv', 'mlp', 'encoder_inputs',
-           'WorldModel']
+__all__ = ['OBJECTIVES', 'SLOT_OBJECTIVES', 'TOKEN_COLUMNS', 'TokenMSE', 'PaddingAwareMSE', 'SlotObjective', 'SlotClassObjective',
+           'make_objective', 'game_features', 'ObsBox', 'game_box', 'layer_init', 'BoxConv', 'TokenReader',
+           'game_tokens', 'TokenSetEncoder', 'mlp', 'encoder_inputs', 'WorldModel']
 
 # %% ../nbs/03_model.ipynb #7d92e59a
 class TokenMSE(nn.Module):
@@ -270,6 +270,79 @@ class BoxConv(nn.Module):
         b = self.box
         return self.fc(torch.cat([self.conv(x[:, :b.box_size].view(-1, b.num_layers, b.window, b.window)), x[:, b.box_size:]], 1))
 
+# %% ../nbs/03_model.ipynb #7a0e5e02
+TOKEN_COLUMNS = ('feature', 'value', 'normalised', 'row', 'col')   # what `TokenReader.flat` gives per token
+
+class TokenReader(nn.Module):
+    "Tokens `(B, 200, 3)` uint8 -> per token (feature id, value, value normalised, row, col), flat `(B, 200 x 5)` float; a padding token's feature id is 255."
+    def __init__(self, features:FeatureTable, # the game's features (`feature_table(game)`)
+                 num_tags:int, # type tags of the game (a tag token's value indexes them)
+                 num_tokens:int=NUM_TOKENS, # tokens per observation
+                ):
+        super().__init__()
+        self.features, self.num_tags, self.num_tokens, self.tag_id = features, num_tags, num_tokens, features['tag'].id
+        scale = torch.ones(256)
+        for f in features.features: scale[f.id] = f.normalization
+        self.register_buffer('scale', scale, persistent=False)
+
+    def flat(self, obs) -> torch.Tensor:
+        "`(B, 200 x 5)` float32: the columns of `TOKEN_COLUMNS` for every token, padding included (feature id 255)."
+        check_obs(obs, self.num_tokens)
+        loc, fid, val = obs[..., 0].long(), obs[..., 1].long(), obs[..., 2].float()
+        fid = torch.where(padding_mask(obs), 255, fid)
+        cols = (fid.float(), val, val / self.scale[fid], (loc >> 4).float(), (loc & 15).float())
+        return torch.stack(cols, -1).flatten(1)
+
+    def forward(self, obs): return self.flat(obs).view(len(obs), self.num_tokens, len(TOKEN_COLUMNS))
+
+def game_tokens(game:GameConfig) -> TokenReader:
+    "The token reader of `game`'s features: the token-set world model's input."
+    return TokenReader(feature_table(game), len(env_interface(game).tags))
+
+# %% ../nbs/03_model.ipynb #7a0e5e04
+class TokenSetEncoder(nn.Module):
+    "The flat tokens (`TokenReader.flat`) -> token embeddings -> one self-attention layer -> `queries` learned queries pool them -> Linear `out_dim`."
+    def __init__(self, reader:TokenReader, # the reader it reads (the game's tags, the tag feature's id)
+                 out_dim:int=128, # features out (the latent)
+                 dim:int=64, # width of a token's vector
+                 heads:int=4, # attention heads
+                 queries:int=4, # learned queries pooling the set
+                ):
+        super().__init__()
+        self.reader, self.out_dim, self.dim = reader, out_dim, dim
+        self.feature = nn.Embedding(256, dim)      # which feature (255: padding, never read)
+        self.direction = nn.Embedding(256, dim)    # a feature's value scales its own direction
+        self.tag = nn.Embedding(reader.num_tags, dim)   # a type tag is categorical: a source is not a scaled wall
+        self.row, self.col = nn.Embedding(16, dim), nn.Embedding(16, dim)   # location bytes' rows and columns (the global tokens' is a place of its own)
+        self.mix = nn.TransformerEncoderLayer(dim, heads, 2 * dim, dropout=0.0, batch_first=True, norm_first=True)
+        self.queries = nn.Parameter(torch.randn(queries, dim) * dim ** -0.5)
+        self.pool = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm = nn.LayerNorm(dim)
+        self.out = nn.Linear(queries * dim, out_dim)
+
+    def embed(self, x # flat tokens `(B, 200 x 5)`
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+        "The valid tokens' vectors `(B, n, dim)`, gathered to the front and cut at the most any row has, and their padding mask `(B, n)`."
+        t = x.view(len(x), self.reader.num_tokens, len(TOKEN_COLUMNS))
+        pad = t[..., 0] == 255
+        n = max(int((~pad).sum(1).max()), 1)
+        order = torch.argsort(pad.to(torch.uint8), dim=1, stable=True)[:, :n]   # valid tokens first, in their order
+        t, pad = t.gather(1, order[..., None].expand(-1, -1, t.shape[-1])), pad.gather(1, order)
+        fid, val = t[..., 0].long(), t[..., 1].long()
+        is_tag = (fid == self.reader.tag_id)[..., None]
+        e = (self.feature(fid) + t[..., 2:3] * self.direction(fid) + is_tag * self.tag(val.clamp(0, self.reader.num_tags - 1))
+             + self.row(t[..., 3].long().clamp(0, 15)) + self.col(t[..., 4].long().clamp(0, 15)))
+        return e, pad
+
+    def forward(self, x # flat tokens `(B, 200 x 5)`
+               ) -> torch.Tensor:
+        "Features `(B, out_dim)`."
+        e, pad = self.embed(x)
+        e = self.mix(e, src_key_padding_mask=pad)
+        q = self.queries.to(e.dtype).expand(len(e), -1, -1)
+        pooled, _ = self.pool(q, e, e, key_padding_mask=pad, need_weights=False)
+        return self.out(self.norm(pooled).flatten(1))
+
 # %% ../nbs/03_model.ipynb #8716faab
 def mlp(sizes:list[int]) -> nn.Sequential:
     "Linear layers of `sizes` with ReLU between them (not after the last)."
@@ -280,20 +353,20 @@ def mlp(sizes:list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 def encoder_inputs(objective:nn.Module, # the model's objective (its `inputs` are the MLP encoder's)
-                   box:ObsBox|None, # a conv encoder's box (None: the MLP's)
+                   box:ObsBox|TokenReader|None, # the encoder's parameter-free reader: a conv encoder's box, a token-set encoder's `TokenReader` (None: the MLP's)
                    obs, # uint8 observations (B, 200, 3)
                   ) -> torch.Tensor:
-    "What a world model's encoder reads: the flat dense box (a conv encoder) or the objective's inputs (the MLP); the one rule, for the model and for an agent holding its encoder."
+    "What a world model's encoder reads: the reader's flat output (the box, or the tokens' columns) or the objective's inputs (the MLP); the one rule, for the model and for an agent holding its encoder."
     return box.flat(obs) if box is not None else objective.inputs(obs)
 
 class WorldModel(nn.Module):
-    "The seed's autoencoder: encoder input -> 2048 -> 2048 -> 1024 -> latent (or a `BoxConv` over the dense box), decoder the MLP mirror."
+    "The seed's autoencoder: encoder input -> 2048 -> 2048 -> 1024 -> latent (or a `BoxConv` over the dense box, or a `TokenSetEncoder` over the tokens), decoder the MLP mirror."
     def __init__(self, latent_dim:int=128, # size of the latent the agent sees
                  hidden:tuple[int, ...]=(2048, 2048, 1024), # encoder widths; the decoder mirrors them
                  num_tokens:int=NUM_TOKENS, # tokens per observation
                  objective:str='unit-mse', # what the network reads and reconstructs, see `OBJECTIVES`
                  codec:SlotCodec|None=None, # a fitted codec, for objective 'slots'
-                 box:ObsBox|None=None, # encode the dense box with a `BoxConv` (`game_box(game)`); None: the seed's MLP over the objective's inputs
+                 box:ObsBox|TokenReader|None=None, # encode the dense box with a `BoxConv` (`game_box(game)`), or the tokens with a `TokenSetEncoder` (`game_tokens(game)`); None: the seed's MLP over the objective's inputs
                  channels:int=32, # the `BoxConv`'s width (with a box)
                 ):
         super().__init__()
@@ -302,8 +375,8 @@ class WorldModel(nn.Module):
         self.latent_dim, self.hidden, self.num_tokens, self.objective_name = latent_dim, tuple(hidden), num_tokens, objective
         self.objective = make_objective(objective, num_tokens, codec)
         self.box = box
-        self.encoder = (BoxConv(box, channels, latent_dim, out_relu=False) if box is not None else
-                        mlp([self.objective.input_dim, *hidden, latent_dim]))
+        self.encoder = (TokenSetEncoder(box, latent_dim) if isinstance(box, TokenReader) else
+                        BoxConv(box, channels, latent_dim, out_relu=False) if box is not None else mlp([self.objective.input_dim, *hidden, latent_dim]))
         self.decoder = mlp([latent_dim, *reversed(hidden), self.objective.output_dim])
 
     def encode(self, obs # uint8 observations (B, 200, 3)
@@ -352,4 +425,6 @@ class WorldModel(nn.Module):
         "Token bytes `(B, 200, 3)` decoded from latents (for interpolations and imagined states)."
         return self.objective.reconstruct(self.decode(z))
 
-    def extra_repr(self): return f"latent_dim={self.latent_dim}, objective={self.objective_name!r}, encoder={'conv' if self.box is not None else 'mlp'}"
+    @property
+    def kind(self) -> str: return 'tokens' if isinstance(self.box, TokenReader) else 'conv' if self.box is not None else 'mlp'
+    def extra_repr(self): return f"latent_dim={self.latent_dim}, objective={self.objective_name!r}, encoder={self.kind}"

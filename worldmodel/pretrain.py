@@ -57,7 +57,7 @@ class PretrainConfig(RunSettings, GameSettings):
     latent_dim: int = 128
     "size of the latent the agent will see (the seed used 16, then 128)"
     encoder_kind: str = 'auto'
-    "the encoder: 'mlp' (the seed's, over the objective's inputs), 'conv' (a CNN over the dense box the raw agent reads, `model.BoxConv`), or 'auto': 'conv' for a predictive model (horizon > 0; measured best, `experiments/agents.ipynb`), the seed's 'mlp' otherwise"
+    "the encoder: 'mlp' (the seed's, over the objective's inputs), 'conv' (a CNN over the dense box the raw agent reads, `model.BoxConv`), 'tokens' (attention over the token set, `model.TokenSetEncoder`), or 'auto': 'conv' for a predictive model (horizon > 0; measured best, `experiments/agents.ipynb`), the seed's 'mlp' otherwise"
     conv_channels: int = 32
     "the conv encoder's width (encoder_kind 'conv')"
     objective: str = 'slots'
