@@ -18,7 +18,7 @@ from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_fr
 
 # %% auto #0
 __all__ = ['BoxCNN', 'LatentEncoder', 'AgentPolicy', 'buffer_spec', 'spec_bytes', 'RolloutBuffer', 'PPOConfig', 'make_policy',
-           'sample_actions', 'agent_actor']
+           'sample_actions', 'task_policy', 'agent_actor']
 
 # %% ../nbs/07_agent.ipynb #5b083c42
 class BoxCNN(BoxConv):
@@ -300,6 +300,13 @@ def sample_actions(logits, # (B, actions) the policy's logits
     return torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(1), logp_all
 
 # %% ../nbs/07_agent.ipynb #c582a209
+def task_policy(data_policy:str, # a train-agent run directory, '{task}' in it standing for a task's name (an agent per task)
+                task:str, # the task of the game it will play
+               ) -> str:
+    "The run directory of the agent that plays a game of `task`: `data_policy` with '{task}' replaced by the task's name."
+    if '{task}' in data_policy and not task: raise ValueError(f"the data policy {data_policy!r} names an agent per task, but the game has no task")
+    return data_policy.replace('{task}', task)
+
 def agent_actor(run_dir, # a `train_agent` run directory
                 game:GameConfig|None=None, # the game it will play (checked against the one it was trained on)
                 seed:int=0, # seeds its action sampling

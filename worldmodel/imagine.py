@@ -13,7 +13,7 @@ from .tokens import token_metrics
 from .env import GameConfig, HELD_OUT_SEED, tag_layers
 from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss
 from .bundle import WorldModelBundle, read_spec
-from .agent import AgentPolicy, agent_actor, sample_actions
+from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
 
 # %% auto #0
 __all__ = ['TAG_COLOURS', 'imagine', 'dream_windows', 'dream_errors', 'tag_image', 'telling_windows', 'dream_record',
@@ -53,7 +53,7 @@ def dream_windows(run_dir, # a pre-training run directory (or its `load_run`): i
     "`n` windows of real play (`SequenceBuffer.sample`'s format) on held-out episodes of the run's game, under its data policy."
     saved, spec = read_spec(run_dir)
     game = spec.game_config   # the game the model learned
-    data_policy, random_share = saved.config.get('data_policy', ''), saved.config.get('random_share', 0.0)
+    data_policy, random_share = task_policy(saved.config.get('data_policy', ''), saved.config.get('task', '')), saved.config.get('random_share', 0.0)   # an agent per task: the main game's
     policy = agent_actor(data_policy, game, seed=seed) if data_policy else None
     capacity = horizon + 1 + -(-2 * n // (game.num_agents * num_envs))   # about two agent steps of play per window drawn
     buf = SequenceBuffer(game, num_envs, capacity, horizon, np.random.default_rng(seed), seed=seed, policy=policy, random_share=random_share)

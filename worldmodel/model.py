@@ -328,6 +328,7 @@ class TokenSetEncoder(nn.Module):
         n = max(int((~pad).sum(1).max()), 1)
         order = torch.argsort(pad.to(torch.uint8), dim=1, stable=True)[:, :n]   # valid tokens first, in their order
         t, pad = t.gather(1, order[..., None].expand(-1, -1, t.shape[-1])), pad.gather(1, order)
+        pad[:, 0] &= ~pad.all(1)   # a row with no valid token attends to one padding token (all masked, attention gives NaN)
         fid, val = t[..., 0].long(), t[..., 1].long()
         is_tag = (fid == self.reader.tag_id)[..., None]
         e = (self.feature(fid) + t[..., 2:3] * self.direction(fid) + is_tag * self.tag(val.clamp(0, self.reader.num_tags - 1))
@@ -339,7 +340,7 @@ class TokenSetEncoder(nn.Module):
         "Features `(B, out_dim)`."
         e, pad = self.embed(x)
         e = self.mix(e, src_key_padding_mask=pad)
-        q = self.queries.to(e.dtype).expand(len(e), -1, -1)
+        q = self.queries.to(e.dtype).unsqueeze(0).repeat(len(e), 1, 1)   # a copy, not an expanded view of the parameter (FLOP counters trip on one under no_grad)
         pooled, _ = self.pool(q, e, e, key_padding_mask=pad, need_weights=False)
         return self.out(self.norm(pooled).flatten(1))
 

@@ -399,6 +399,7 @@ def final_return(run_dir, fraction:float=0.1,
 def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observations of the task
               repeats:int=3,
               heads=None, # a dreaming config's world-model heads (`load_world_model(cfg.encoder).heads`)
+              imagined_per_real:float|None=None, # imagined steps per real one, as a run measured them (a dream weighed out by its warm-up imagines less); None: the config's every-update rate
              ) -> dict:
     "Seconds and FLOPs per (real) agent step of acting and learning with `policy` as `cfg` trains it, dreaming included."
     obs = torch.as_tensor(obs)
@@ -438,7 +439,7 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
     out['flops_per_step'] = out['act_flops'] + cfg.update_epochs * out['learn_flops']
     out['seconds_per_step'] = out['act_s'] + cfg.update_epochs * out['learn_s']
     if cfg.dream_horizon:   # per real step: the imagined steps (acted, then learned from) and the heads' windows on the rollout
-        dreamed = cfg.dream_rollouts * cfg.dream_horizon / cfg.bptt_horizon
+        dreamed = cfg.dream_rollouts * cfg.dream_horizon / cfg.bptt_horizon if imagined_per_real is None else imagined_per_real
         fitted = len(range(0, cfg.rollout_steps - cfg.model_steps, cfg.bptt_horizon)) * cfg.model_steps / cfg.rollout_steps   # fit_heads' windows
         if cfg.dream_model_replay:   # windows at every step: a forward pass to measure the error (~1/3 of a learning step), then dream_model_updates learning steps
             fitted = (cfg.rollout_steps - cfg.model_steps) * cfg.model_steps / cfg.rollout_steps * (1 / 3 + cfg.dream_model_updates)

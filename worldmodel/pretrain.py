@@ -24,7 +24,7 @@ from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_stat
                              check_fields, RunSettings, GameSettings)
 from .dynamics import SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
 from .bundle import ENCODERS, WorldModelBundle, spec_from_config, load_world_model
-from .agent import agent_actor
+from .agent import agent_actor, task_policy
 
 # %% auto #0
 __all__ = ['LR_SCHEDULES', 'EVAL_SEED_OFFSET', 'EVAL_KEYS', 'PretrainConfig', 'learning_rate', 'ShuffleBuffer', 'make_optimizer',
@@ -150,9 +150,8 @@ class PretrainConfig(RunSettings, GameSettings):
         "The data policy's run directory for each game played, the main game first: `data_policy` with '{task}' replaced by that game's task ([]: random play)."
         tasks = [self.task, *(name for name, _ in self.extra_game_specs)]   # (the extra games are checked even without a policy)
         if not self.data_policy: return []
-        if '{task}' in self.data_policy and not all(tasks):
-            raise ValueError(f"PretrainConfig.data_policy {self.data_policy!r} names an agent per task, but a game played has no task: set task, and task=NAME in each extra game")
-        return [self.data_policy.replace('{task}', name) for name in tasks]
+        try: return [task_policy(self.data_policy, name) for name in tasks]
+        except ValueError as e: raise ValueError(f"PretrainConfig.data_policy: {e}: set task, and task=NAME in each extra game") from None
 
     @property
     def updates(self) -> int:
