@@ -10,7 +10,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
 
 from .tokens import token_metrics
-from .env import GameConfig, HELD_OUT_SEED, tag_layers
+from .env import GameConfig, HELD_OUT_SEED, tag_layers, env_interface
 from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss
 from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
@@ -65,7 +65,7 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
                  windows:dict, # `dream_windows` / `SequenceBuffer.sample` output
                  game:GameConfig|None=None, # the game the windows come from (default: the model's own)
                 ) -> list[dict]:
-    "Per imagined step k = 0..H: the dream's token, heart-source and reward errors against the real window, and the baselines'."
+    "Per imagined step k = 0..H: the dream's token, heart-source and reward errors against the real window, and the baselines'; with a cell map head, the sources it draws from each dreamed latent too."
     game = game or model.spec.game_config
     real, actions, rewards, dones = (windows[k] for k in ('obs', 'actions', 'rewards', 'dones'))
     dream = imagine(model, real[:, 0], actions)
@@ -76,6 +76,11 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
     # heart-source maps of every real and dreamed observation, read once
     sources_of = lambda o: tag_layers(game, o.reshape(-1, *o.shape[2:]))['heart_src'].reshape(n, H + 1, 13, 13)
     src_real, src_dream = sources_of(real_np), sources_of(dream_np)
+    cell_map, src_drawn = model.heads.cell_map, None
+    if cell_map is not None:   # the map head reads each cell straight off the latent: a judge of the dream that the decoder's slots do not cap
+        source_class = 1 + list(env_interface(game).tags).index('type:heart_src')
+        with torch.no_grad(): drawn = cell_map(dream['latents'].flatten(0, 1)).argmax(-1)
+        src_drawn = (drawn == source_class).view(n, H + 1, cell_map.window, cell_map.window).numpy()
     mean_reward = float(rewards.float().mean())
     out = []
     for k in range(H + 1):
@@ -86,6 +91,10 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
         row = {'k': k, 'windows': int(rows.sum()), 'token_recall': m['token_recall'], 'token_precision': m['token_precision'],
                'source_recall': recall(src_dream[rows, k]), 'sources': int(sources.sum()),
                'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(src_real[rows, 0])}
+        if src_drawn is not None:
+            guess = src_drawn[rows, k]
+            row.update(map_source_recall=recall(guess), map_source_precision=float((guess & sources).sum() / max(guess.sum(), 1)),
+                       copy_source_precision=float((src_real[rows, 0] & sources).sum() / max(src_real[rows, 0].sum(), 1)))
         if k:   # the reward of the action at step k - 1, while that step was still in the episode
             paid = alive[:, k - 1]
             r, r_hat = rewards[paid, k - 1].float().numpy(), dream['rewards'][paid, k - 1].numpy()
@@ -169,7 +178,9 @@ def plot_dream_errors(errors:list[dict], # `dream_errors` output
               ('reward_mae', 'mean_reward_mae', 'reward error (MAE)', None)]
     for ax, (key, base, name, ylim) in zip(axes, panels):
         pts = [(e['k'], e[key], e[base]) for e in errors if key in e]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker='o', ms=3, label='dream')
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker='o', ms=3, label='dream' if key != 'source_recall' else 'dream, decoded')
+        if key == 'source_recall' and 'map_source_recall' in errors[0]:
+            ax.plot([e['k'] for e in errors], [e['map_source_recall'] for e in errors], marker='s', ms=3, label="dream, the map head's cells")
         ax.plot([p[0] for p in pts], [p[2] for p in pts], ls='--', color='grey',
                 label='nothing changes' if base.startswith('copy') else 'mean reward')
         ax.set(xlabel='imagination step k', title=name, **({'ylim': ylim} if ylim else {}))
