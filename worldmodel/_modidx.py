@@ -177,6 +177,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.env.VecEnv.step': ('env.html#vecenv.step', 'worldmodel/env.py'),
                                 'worldmodel.env._produce': ('env.html#_produce', 'worldmodel/env.py'),
                                 'worldmodel.env.action_space': ('env.html#action_space', 'worldmodel/env.py'),
+                                'worldmodel.env.check_layout': ('env.html#check_layout', 'worldmodel/env.py'),
                                 'worldmodel.env.env_interface': ('env.html#env_interface', 'worldmodel/env.py'),
                                 'worldmodel.env.feature_table': ('env.html#feature_table', 'worldmodel/env.py'),
                                 'worldmodel.env.game_differences': ('env.html#game_differences', 'worldmodel/env.py'),

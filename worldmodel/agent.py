@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .tokens import NUM_TOKENS, TOKEN_BYTES, check_obs
-from .env import GameConfig, TASK, env_interface, game_differences, layout_differences
+from .env import GameConfig, TASK, env_interface, game_differences, check_layout
 from .tasks import task_fields
 from .model import ObsBox, BoxConv, game_box, layer_init, encoder_inputs
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
@@ -284,8 +284,7 @@ def make_policy(cfg:PPOConfig, device='cpu',
         encoder = BoxCNN(game_box(game, view_radius=int(cfg.view_radius)), channels=cfg.conv_channels)
     else:
         world_model = world_model or load_world_model(cfg.encoder)
-        if layout := layout_differences(world_model.spec.game_config, game):
-            raise ValueError(f"the encoder {cfg.encoder} reads another observation layout than the agent's game: {'; '.join(layout)}")
+        check_layout(world_model.spec.game_config, game, f"the encoder {cfg.encoder}", "the agent's game")
         if differ := game_differences(world_model.spec.game_config, game):
             warnings.warn(f"the encoder was pre-trained on another game than the agent plays: {differ} (encoder's, agent's)")
         encoder = LatentEncoder(world_model, finetune=cfg.finetune_encoder, bf16=cfg.bf16 and bf16_supported(pick_device(device)), adapter=cfg.latent_adapter)

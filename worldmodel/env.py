@@ -36,7 +36,7 @@ from .tokens import NUM_TOKENS, TOKEN_BYTES, FeatureTable, cell_tokens
 # %% auto #0
 __all__ = ['CHAIN_RESOURCES', 'COOLDOWN_ITEM', 'TERRAINS', 'ROLES', 'SUITE_OBJECTS', 'GAME_FIELDS', 'GAME_MECHANICS',
            'HELD_OUT_SEED', 'Policy', 'TASK', 'MAX_RETURN', 'role_orders', 'GameConfig', 'game_differences',
-           'env_interface', 'observation_space', 'action_space', 'feature_table', 'layout_differences',
+           'env_interface', 'observation_space', 'action_space', 'feature_table', 'layout_differences', 'check_layout',
            'new_simulation', 'RandomPolicy', 'ObservationCollector', 'ParallelCollector', 'task_game', 'VecEnv',
            'random_return', 'tag_layers']
 
@@ -249,6 +249,14 @@ def layout_differences(a:GameConfig, b:GameConfig) -> list[str]:
     out = [f"type tags {list(ia.tags)} vs {list(ib.tags)}"] if list(ia.tags) != list(ib.tags) else []
     fa, fb = [(f.id, f.name) for f in ia.obs_features], [(f.id, f.name) for f in ib.obs_features]
     return out + ([f"features {sorted(set(fa) ^ set(fb))[:6]} differ"] if fa != fb else [])
+
+def check_layout(trained:GameConfig, # the game a model (an encoder, a probe's) was trained on
+                 game:GameConfig, # the game whose observations it is about to read
+                 reader:str, # who reads, for the message ("the encoder runs/wm")
+                 what:str='the game', # whose observations, for the message ("the agent's game")
+                ):
+    "Raise, naming `layout_differences`, when a model of `trained` would misread `game`'s observations."
+    if layout := layout_differences(trained, game): raise ValueError(f"{reader} reads another observation layout than {what}: {'; '.join(layout)}")
 
 # %% ../nbs/01_env.ipynb #24ee3f25
 Policy = Callable[[np.ndarray], np.ndarray]

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from .tokens import token_metrics, token_keys, padding_mask
-from .env import GameConfig, ObservationCollector, feature_table, layout_differences, GAME_FIELDS, HELD_OUT_SEED
+from .env import GameConfig, ObservationCollector, feature_table, check_layout, GAME_FIELDS, HELD_OUT_SEED
 from .tasks import game_from_fields
 from .model import WorldModel
 from .runs import load_run, replace_record
@@ -79,8 +79,7 @@ def evaluate_run(run_dir, # a pre-training run directory
     given = {k: v for k, v in overrides.items() if v is not None}
     if not given: game = model.spec.game_config   # the run's own game, as it was recorded
     else: game = game_from_fields(given if given.get('task') else {**saved.config, **given}, seed=saved.config.get('seed', 0))
-    if layout := layout_differences(model.spec.game_config, game):
-        raise ValueError(f"{run_dir}'s model reads another observation layout than the game asked for: {'; '.join(layout)}")
+    check_layout(model.spec.game_config, game, f"{run_dir}'s model", "the game asked for")
     result = {**evaluate_model(model, game, n=n, seed=seed, breakdown=breakdown), 'run_dir': str(run_dir), 'step': saved.step,
               'trained_game': asdict(model.spec.game_config)}
     result['held_out_game'] = result['game'] != result['trained_game']

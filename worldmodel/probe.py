@@ -8,7 +8,7 @@ import torch
 
 import matplotlib.pyplot as plt
 
-from .env import GameConfig, VecEnv, task_game, tag_layers, layout_differences, HELD_OUT_SEED
+from .env import GameConfig, VecEnv, task_game, tag_layers, check_layout, HELD_OUT_SEED
 from .runs import replace_record, load_run
 from .bundle import load_world_model
 from .model import game_box
@@ -232,8 +232,7 @@ def probe_runs(run_dirs:dict, # name -> pre-training run directory
     saved = {name: load_run(d) for name, d in run_dirs.items()}   # each checkpoint read once (a missing one, or an agent's, fails before any play)
     models = {name: load_world_model(s) for name, s in saved.items()}
     for name, m in models.items():
-        if layout := layout_differences(m.spec.game_config, game):
-            raise ValueError(f"{run_dirs[name]} reads another observation layout than the probe's game: {'; '.join(layout)} (probe a game of its own task)")
+        check_layout(m.spec.game_config, game, str(run_dirs[name]), "the probe's game (probe a game of its own task)")
     train, test = collect_transitions(game, num_obs, seed=seed), collect_transitions(game, num_obs, seed=seed + 1)
     table = probe_table(game, {'raw box': raw_box_features(game), **{name: latent_features(m) for name, m in models.items()}}, train, test)
     out = {}
