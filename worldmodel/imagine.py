@@ -87,14 +87,13 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
         rows = alive[:, k]
         truth, sources = real_np[rows, k], src_real[rows, k]
         recall = lambda guess: float((guess & sources).sum() / max(sources.sum(), 1))
+        precision = lambda guess: float((guess & sources).sum() / max(guess.sum(), 1))
         m, copy = token_metrics(truth, dream_np[rows, k]), token_metrics(truth, real_np[rows, 0])
         row = {'k': k, 'windows': int(rows.sum()), 'token_recall': m['token_recall'], 'token_precision': m['token_precision'],
                'source_recall': recall(src_dream[rows, k]), 'sources': int(sources.sum()),
                'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(src_real[rows, 0])}
         if src_drawn is not None:
-            guess = src_drawn[rows, k]
-            row.update(map_source_recall=recall(guess), map_source_precision=float((guess & sources).sum() / max(guess.sum(), 1)),
-                       copy_source_precision=float((src_real[rows, 0] & sources).sum() / max(src_real[rows, 0].sum(), 1)))
+            row.update(map_source_recall=recall(src_drawn[rows, k]), map_source_precision=precision(src_drawn[rows, k]), copy_source_precision=precision(src_real[rows, 0]))
         if k:   # the reward of the action at step k - 1, while that step was still in the episode
             paid = alive[:, k - 1]
             r, r_hat = rewards[paid, k - 1].float().numpy(), dream['rewards'][paid, k - 1].numpy()
