@@ -88,7 +88,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
     horizon = config.get('horizon', 0)
     value, cell_map = config.get('value_weight', 0.0), config.get('map_weight', 0.0)
     weights = ({'reconstruction': 1.0, 'dynamics': config['dynamics_weight'], 'reward': config['reward_weight'],
-                'continue': config['continue_weight'], 'value': value, 'map': cell_map} if horizon else {})
+                'continue': config['continue_weight'], 'value': value, 'map': cell_map, 'imagined_map': config.get('imagined_map_weight', 0.0)} if horizon else {})
     game = GameConfig(**config['game']) if 'game' in config else game_from_fields(config, seed=config.get('seed', 0))   # a run's recorded game, as it was then
     return WorldModelSpec(encoder=config.get('encoder_kind', 'mlp'), conv_channels=config.get('conv_channels', 32),
                           latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,

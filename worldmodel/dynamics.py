@@ -130,8 +130,12 @@ class CellMapHead(nn.Module):
         out = torch.zeros(len(obs), cells + 1, dtype=torch.long, device=obs.device)
         return out.scatter_(1, index, torch.where(is_tag, val.clamp(max=self.num_tags - 1) + 1, 0))[:, :cells]
 
-    def loss(self, z, obs) -> torch.Tensor:
+    def loss(self, z, obs,
+             rows=None, # (B,) bool: the rows that count (None: all); the mean is over their cells
+            ) -> torch.Tensor:
         "Cross-entropy of the map drawn from `z` against the one `obs` shows, a (class-weighted, with `balance`) mean over cells."
+        if rows is not None: z, obs = z[rows], obs[rows]
+        if not len(z): return z.sum() * 0.0   # no row counts: nothing to learn, and still a graph
         target, weight = self.targets(obs).flatten(), None
         if self.balance:   # a source is ~1% of the cells: unweighted, the loss is served by the common ones
             freq = torch.bincount(target, minlength=self.num_tags + 1).float() / len(target)
@@ -166,7 +170,7 @@ class DynamicsHeads(nn.Module):
 
 
 # %% ../nbs/05_dynamics.ipynb #11c9116d
-LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map')
+LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map', 'imagined_map')
 
 def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue heads
                         z, # (n, D) the windows' first latents (with gradients, if the encoder learns)
@@ -175,11 +179,13 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
                         rewards, # (n, steps) the rewards they earned
                         dones, # (n, steps) bool: the episode ended at that step
                         out_dtype=torch.float32, # what the network's outputs are cast to before the losses
+                        next_obs=None, # (n, steps, 200, 3) the real next observations: with a cell map head, each imagined latent learns their map too ('imagined_map'; None: not)
                        ) -> dict[str, torch.Tensor]:
-    "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a mean over the steps."
+    "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses (and the imagined latents' map), each a mean over the steps."
     n, steps = actions.shape
     alive = torch.ones(n, device=z.device)
     dyn = rew = cont = 0.0
+    imagined, seen = [], []
     for k in range(steps):
         z, r_hat, c_logit = heads.step(z, actions[:, k])
         goes_on = (~dones[:, k]).float()   # after an episode's last step the next observation is the next episode's first: no target
@@ -187,8 +193,12 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
         rew = rew + (alive * (r_hat.to(out_dtype) - rewards[:, k]) ** 2).sum()
         cont = cont + (alive * F.binary_cross_entropy_with_logits(c_logit.to(out_dtype), (~dones[:, k]).float(), reduction='none')).sum()
         alive = alive * goes_on
+        imagined.append(z); seen.append(alive > 0)
     count = n * steps
-    return {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
+    parts = {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
+    if next_obs is not None and heads.cell_map is not None:   # the map of what the dream imagines, against what the world showed: dreams that keep the map
+        parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=torch.stack(seen, 1).flatten())
+    return parts
 
 def value_targets(rewards, # (n, steps) the rewards earned
                   dones, # (n, steps) bool: the episode ended at that step
@@ -216,7 +226,8 @@ def predictive_loss(model, # a `WorldModel`
         target = model.encode(obs[:, 1:].flatten(0, 1)).view(n, steps, -1).to(out_dtype)
     recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
     rewards = batch['rewards'].float()
-    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype)}
+    next_obs = obs[:, 1:] if weights.get('imagined_map') else None   # read only when weighed: it is a second pass through the map head
+    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype, next_obs)}
     if heads.value is not None:   # the value of the first observation (gradient into the encoder) and of the targets (the head's own)
         with torch.no_grad(): returns = value_targets(rewards, batch['dones'], heads.value(target[:, -1]).squeeze(-1).to(out_dtype), heads.value_discount)
         seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)

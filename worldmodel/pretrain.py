@@ -78,6 +78,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "the value head's discount γ (value_weight > 0): it predicts (1 - γ) x the return discounted by γ"
     map_weight: float = 1.0
     "weight of the cell map loss (horizon > 0; 0: no map head): the latent learns what every cell of the window holds (`dynamics.CellMapHead`)"
+    imagined_map_weight: float = 0.0
+    "weight of the cell map loss on the dynamics' imagined latents (needs map_weight > 0): step k's imagined latent learns the map of the real observation k + 1, so dreams keep what each cell holds (0: the map learns from encoded latents only)"
     map_balance: float = 0.0
     "with a map head: each class (nothing, each tag) weighs its batch frequency ** -map_balance (0: unweighted; 1: every class equal, a rare source as much as the empty cells)"
     data_policy: str = ''
@@ -113,11 +115,13 @@ class PretrainConfig(RunSettings, GameSettings):
         check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'conv_channels': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0},
                      numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)',
-                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight')}})
+                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight')}})
         check_choices(self)
         if self.encoder_kind == 'auto': self.encoder_kind = 'conv' if self.horizon else 'mlp'   # saved resolved: the run says what it trained
         super().__post_init__()   # the run's and the game's fields
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
+        if self.imagined_map_weight and not (self.horizon and self.map_weight):
+            raise ValueError(f"PretrainConfig.imagined_map_weight ({self.imagined_map_weight}) needs the map head: horizon > 0 and map_weight > 0")
         if self.reuse > 1 and not self.buffer_size:
             raise ValueError(f"PretrainConfig.reuse ({self.reuse}) needs a buffer: buffer_size must be positive")
         if 0 < self.buffer_size < self.batch_size:
