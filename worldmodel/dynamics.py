@@ -181,7 +181,7 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
                         out_dtype=torch.float32, # what the network's outputs are cast to before the losses
                         next_obs=None, # (n, steps, 200, 3) the real next observations: with a cell map head, each imagined latent learns their map too ('imagined_map'; None: not)
                        ) -> dict[str, torch.Tensor]:
-    "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses (and the imagined latents' map), each a mean over the steps."
+    "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a mean over the steps (and the imagined latents' map, a mean over the steps that count)."
     n, steps = actions.shape
     alive = torch.ones(n, device=z.device)
     dyn = rew = cont = 0.0
