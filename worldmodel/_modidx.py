@@ -210,6 +210,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'worldmodel.imagine.imagine_rollout': ('imagine.html#imagine_rollout', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.plot_dream': ('imagine.html#plot_dream', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.plot_dream_errors': ('imagine.html#plot_dream_errors', 'worldmodel/imagine.py'),
+                                    'worldmodel.imagine.recall_gap_interval': ('imagine.html#recall_gap_interval', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.tag_image': ('imagine.html#tag_image', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.telling_windows': ('imagine.html#telling_windows', 'worldmodel/imagine.py')},
             'worldmodel.model': { 'worldmodel.model.BoxConv': ('model.html#boxconv', 'worldmodel/model.py'),

@@ -52,6 +52,8 @@ class WorldModelSpec:
     "(the tag feature's id, the game's tags, the class balance) of a head that draws every cell's tag (`dynamics.CellMapHead`; None: none)"
     loss_weights: dict = field(default_factory=dict)
     "weight of each part of the predictive loss it was trained with (`dynamics.LOSS_PARTS`)"
+    step_discount: float = 1.0
+    "the rollout losses' weight of imagined step k was step_discount ** k (`dynamics.latent_rollout_loss`; 1: every step alike)"
     game: dict = field(default_factory=dict)
     "the `GameConfig` fields of the game it was trained on"
 
@@ -60,6 +62,7 @@ class WorldModelSpec:
         for name in ('latent_dim', 'conv_channels', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden'): setattr(self, name, int(getattr(self, name)))
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.value_discount is not None: self.value_discount = float(self.value_discount)
+        self.step_discount = float(self.step_discount)
         if self.cell_map is not None: self.cell_map = (int(self.cell_map[0]), int(self.cell_map[1]), *(float(v) for v in self.cell_map[2:]))
         self.loss_weights = {str(k): float(v) for k, v in self.loss_weights.items()}
         if self.encoder not in ENCODERS: raise ValueError(f"WorldModelSpec.encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
@@ -93,7 +96,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
     return WorldModelSpec(encoder=config.get('encoder_kind', 'mlp'), conv_channels=config.get('conv_channels', 32),
                           latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
                           horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
-                          value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights,
+                          value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
                           game=dataclasses.asdict(game))
 

@@ -131,17 +131,24 @@ class CellMapHead(nn.Module):
         return out.scatter_(1, index, torch.where(is_tag, val.clamp(max=self.num_tags - 1) + 1, 0))[:, :cells]
 
     def loss(self, z, obs,
-             rows=None, # (B,) bool: the rows that count (None: all); the mean is over their cells
+             rows=None, # (B,) bool, the rows that count, or float, each row's weight (None: all alike); the mean is over their cells
             ) -> torch.Tensor:
-        "Cross-entropy of the map drawn from `z` against the one `obs` shows, a (class-weighted, with `balance`) mean over cells."
-        if rows is not None: z, obs = z[rows], obs[rows]
+        "Cross-entropy of the map drawn from `z` against the one `obs` shows, a (class-weighted, with `balance`; row-weighted, with float `rows`) mean over cells."
+        row_weight = None
+        if rows is not None:
+            keep = rows > 0
+            z, obs, row_weight = z[keep], obs[keep], rows[keep].float()
         if not len(z): return z.sum() * 0.0   # no row counts: nothing to learn, and still a graph
         target, weight = self.targets(obs).flatten(), None
         if self.balance:   # a source is ~1% of the cells: unweighted, the loss is served by the common ones
             freq = torch.bincount(target, minlength=self.num_tags + 1).float() / len(target)
             weight = freq.clamp(min=1 / len(target)) ** -self.balance
             weight = weight / (weight * freq).sum()   # the batch's mean weight is 1: the loss keeps its scale
-        return F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight)
+        if row_weight is None: return F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight)
+        # the weighted mean cross_entropy takes, each cell's weight times its row's
+        per_cell = F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight, reduction='none').view(len(z), -1)
+        cell_weight = (weight[target] if weight is not None else torch.ones_like(target, dtype=per_cell.dtype)).view(len(z), -1)
+        return (per_cell * row_weight[:, None]).sum() / (cell_weight * row_weight[:, None]).sum()
 
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
@@ -180,24 +187,29 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
                         dones, # (n, steps) bool: the episode ended at that step
                         out_dtype=torch.float32, # what the network's outputs are cast to before the losses
                         next_obs=None, # (n, steps, 200, 3) the real next observations: with a cell map head, each imagined latent learns their map too ('imagined_map'; None: not)
+                        step_discount:float=1.0, # step k's losses weigh `step_discount ** k` (TD-MPC2's ρ), scaled to average 1: below 1 the first steps count more
                        ) -> dict[str, torch.Tensor]:
-    "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a mean over the steps (and the imagined latents' map, a mean over the steps that count)."
+    "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a (step-weighted) mean over the steps (and the imagined latents' map, over the steps that count)."
     n, steps = actions.shape
+    if not 0 < step_discount <= 1: raise ValueError(f"step_discount must be in (0, 1], got {step_discount!r}")
+    step_weight = step_discount ** torch.arange(steps, dtype=torch.float32, device=z.device)
+    step_weight = step_weight * steps / step_weight.sum()   # the weights average 1: a part keeps its scale, and 1 is the plain mean
     alive = torch.ones(n, device=z.device)
     dyn = rew = cont = 0.0
     imagined, seen = [], []
     for k in range(steps):
         z, r_hat, c_logit = heads.step(z, actions[:, k])
         goes_on = (~dones[:, k]).float()   # after an episode's last step the next observation is the next episode's first: no target
-        dyn = dyn + (alive * goes_on * ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)).sum()
-        rew = rew + (alive * (r_hat.to(out_dtype) - rewards[:, k]) ** 2).sum()
-        cont = cont + (alive * F.binary_cross_entropy_with_logits(c_logit.to(out_dtype), (~dones[:, k]).float(), reduction='none')).sum()
+        dyn = dyn + step_weight[k] * (alive * goes_on * ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)).sum()
+        rew = rew + step_weight[k] * (alive * (r_hat.to(out_dtype) - rewards[:, k]) ** 2).sum()
+        cont = cont + step_weight[k] * (alive * F.binary_cross_entropy_with_logits(c_logit.to(out_dtype), (~dones[:, k]).float(), reduction='none')).sum()
         alive = alive * goes_on
-        imagined.append(z); seen.append(alive > 0)
+        imagined.append(z); seen.append(alive * step_weight[k])
     count = n * steps
     parts = {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
     if next_obs is not None and heads.cell_map is not None:   # the map of what the dream imagines, against what the world showed: dreams that keep the map
-        parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=torch.stack(seen, 1).flatten())
+        rows = torch.stack(seen, 1).flatten()
+        parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=rows if step_discount < 1 else rows > 0)
     return parts
 
 def value_targets(rewards, # (n, steps) the rewards earned
@@ -217,6 +229,7 @@ def predictive_loss(model, # a `WorldModel`
                     batch:dict, # `SequenceBuffer.sample` output, on the model's device
                     weights:dict[str, float], # a weight per loss part (`LOSS_PARTS`)
                     out_dtype=torch.float32, # what the network's outputs are cast to before the losses
+                    step_discount:float=1.0, # the rollout losses' weight of step k, `step_discount ** k` (`latent_rollout_loss`)
                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     "The weighted sum of the reconstruction, latent dynamics, reward, continue (and value) losses, and each part."
     obs, actions = batch['obs'], batch['actions']
@@ -227,7 +240,7 @@ def predictive_loss(model, # a `WorldModel`
     recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
     rewards = batch['rewards'].float()
     next_obs = obs[:, 1:] if weights.get('imagined_map') else None   # read only when weighed: it is a second pass through the map head
-    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype, next_obs)}
+    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype, next_obs, step_discount)}
     if heads.value is not None:   # the value of the first observation (gradient into the encoder) and of the targets (the head's own)
         with torch.no_grad(): returns = value_targets(rewards, batch['dones'], heads.value(target[:, -1]).squeeze(-1).to(out_dtype), heads.value_discount)
         seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)

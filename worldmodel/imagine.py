@@ -16,8 +16,9 @@ from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
 
 # %% auto #0
-__all__ = ['TAG_COLOURS', 'imagine', 'dream_windows', 'dream_errors', 'tag_image', 'telling_windows', 'dream_record',
-           'plot_dream', 'dream_animation', 'plot_dream_errors', 'fit_heads', 'imagine_rollout', 'Dreamer']
+__all__ = ['TAG_COLOURS', 'imagine', 'recall_gap_interval', 'dream_windows', 'dream_errors', 'tag_image', 'telling_windows',
+           'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors', 'fit_heads', 'imagine_rollout',
+           'Dreamer']
 
 # %% ../nbs/08_imagine.ipynb #21df0194
 @torch.no_grad()
@@ -43,22 +44,42 @@ def imagine(model:WorldModelBundle, # a predictive world model
         out['obs'] = torch.cat([model.reconstruct_latent(chunk) for chunk in flat.split(4096)]).view(*out['latents'].shape[:2], -1, 3)
     return out
 
+# %% ../nbs/08_imagine.ipynb #6b0a2f02
+def recall_gap_interval(hits_a, hits_b, # (windows,) sources each guess found in each window
+                        totals, # (windows,) sources in each window
+                        draws:int=2000, # bootstrap resamples of the windows
+                        level:float=0.95, # the interval's coverage
+                        seed:int=0,
+                       ) -> list[float]:
+    "The bootstrap interval of recall(a) - recall(b), each recall the found sources over all sources of the windows drawn."
+    hits_a, hits_b, totals = (np.asarray(x, np.float64) for x in (hits_a, hits_b, totals))
+    if not len(totals): return [0.0, 0.0]
+    idx = np.random.default_rng(seed).integers(0, len(totals), (draws, len(totals)))
+    gap = (hits_a[idx].sum(1) - hits_b[idx].sum(1)) / np.maximum(totals[idx].sum(1), 1)
+    return [float(q) for q in np.quantile(gap, [(1 - level) / 2, (1 + level) / 2])]
+
 # %% ../nbs/08_imagine.ipynb #09c71479
 def dream_windows(run_dir, # a pre-training run directory (or its `load_run`): its game and data policy are used
                   n:int=512, # windows
                   horizon:int=15, # imagined steps per window
                   seed:int=HELD_OUT_SEED, # seeds the held-out episodes and the draw
-                  num_envs:int=4, # games played side by side
+                  num_envs:int=8, # games played side by side, each on its own map
+                  span:int|None=None, # env steps of play the windows are spread over (None: the game's episode length)
                  ) -> dict[str, torch.Tensor]:
-    "`n` windows of real play (`SequenceBuffer.sample`'s format) on held-out episodes of the run's game, under its data policy."
+    "`n` windows of real play (`SequenceBuffer.sample`'s format) on held-out episodes of the run's game, under its data policy, spread evenly over `span` steps of play."
     saved, spec = read_spec(run_dir)
     game = spec.game_config   # the game the model learned
+    span = game.max_steps if span is None else span
+    if span < 1: raise ValueError(f"span must be a positive number of env steps, got {span}")
     data_policy, random_share = task_policy(saved.config.get('data_policy', ''), saved.config.get('task', '')), saved.config.get('random_share', 0.0)   # an agent per task: the main game's
     policy = agent_actor(data_policy, game, seed=seed) if data_policy else None
-    capacity = horizon + 1 + -(-2 * n // (game.num_agents * num_envs))   # about two agent steps of play per window drawn
-    buf = SequenceBuffer(game, num_envs, capacity, horizon, np.random.default_rng(seed), seed=seed, policy=policy, random_share=random_share)
-    try: return buf.sample(n, fresh=0)
+    stride = horizon + 1   # a draw every window's length: each draw's windows start in the steps played since the last one
+    draws = min(n, -(-span // stride))
+    shares = np.full(draws, n // draws); shares[:n % draws] += 1
+    buf = SequenceBuffer(game, num_envs, horizon + 1 + stride, horizon, np.random.default_rng(seed), seed=seed, policy=policy, random_share=random_share)
+    try: parts = [buf.sample(int(m), fresh=stride if i else 0) for i, m in enumerate(shares)]
     finally: buf.close()
+    return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
 # %% ../nbs/08_imagine.ipynb #63ce6ba7
 def dream_errors(model:WorldModelBundle, # a predictive world model
@@ -93,7 +114,8 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
                'source_recall': recall(src_dream[rows, k]), 'sources': int(sources.sum()),
                'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(src_real[rows, 0])}
         if src_drawn is not None:
-            row.update(map_source_recall=recall(src_drawn[rows, k]), map_source_precision=precision(src_drawn[rows, k]), copy_source_precision=precision(src_real[rows, 0]))
+            row.update(map_source_recall=recall(src_drawn[rows, k]), map_source_precision=precision(src_drawn[rows, k]), copy_source_precision=precision(src_real[rows, 0]),
+                       map_minus_copy_recall_interval=recall_gap_interval((src_drawn[rows, k] & sources).sum((1, 2)), (src_real[rows, 0] & sources).sum((1, 2)), sources.sum((1, 2)), seed=k))
         if k:   # the reward of the action at step k - 1, while that step was still in the episode
             paid = alive[:, k - 1]
             r, r_hat = rewards[paid, k - 1].float().numpy(), dream['rewards'][paid, k - 1].numpy()

@@ -80,6 +80,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "weight of the cell map loss (horizon > 0; 0: no map head): the latent learns what every cell of the window holds (`dynamics.CellMapHead`)"
     imagined_map_weight: float = 0.0
     "weight of the cell map loss on the dynamics' imagined latents (needs map_weight > 0): step k's imagined latent learns the map of the real observation k + 1, so dreams keep what each cell holds (0: the map learns from encoded latents only)"
+    step_discount: float = 1.0
+    "the rollout losses weigh imagined step k by step_discount ** k, scaled to average 1 (horizon > 0; TD-MPC2's ρ): below 1 the first steps of a long window count more (1: every step alike)"
     map_balance: float = 0.0
     "with a map head: each class (nothing, each tag) weighs its batch frequency ** -map_balance (0: unweighted; 1: every class equal, a rare source as much as the empty cells)"
     data_policy: str = ''
@@ -114,7 +116,7 @@ class PretrainConfig(RunSettings, GameSettings):
     def __post_init__(self):
         check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'conv_channels': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0},
-                     numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)',
+                     numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)', 'step_discount': '(0, 1]',
                               **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight')}})
         check_choices(self)
         if self.encoder_kind == 'auto': self.encoder_kind = 'conv' if self.horizon else 'mlp'   # saved resolved: the run says what it trained
@@ -324,12 +326,14 @@ def token_evaluation(model:WorldModelBundle, batch:torch.Tensor) -> dict:
 # %% ../nbs/09_pretrain.ipynb #9a1c0b09
 def make_predictive_step(model:WorldModel, heads:DynamicsHeads, opt:torch.optim.Optimizer, device:torch.device,
                          weights:dict[str, float], # a weight per part of `dynamics.predictive_loss`
-                         bf16:bool=False):
+                         bf16:bool=False,
+                         step_discount:float=1.0, # the rollout losses' weight of step k, `step_discount ** k`
+                        ):
     "A function `windows (SequenceBuffer.sample, on device) -> loss` that takes one Adam step; `.parts()` gives the last step's parts."
     last = {}
     def train_step(batch):
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss, parts = predictive_loss(model, heads, batch, weights)
+            loss, parts = predictive_loss(model, heads, batch, weights, step_discount=step_discount)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -372,7 +376,7 @@ def pretrain(cfg:PretrainConfig, # the job
             if main: set_rng_state(run.saved['rng'], sample_rng)
             else: sample_rng = source.rng = np.random.default_rng([cfg.seed, rank, run.step])
         bf16 = cfg.bf16 and bf16_supported(device)   # emulated bf16 is slower than fp32: only where it is native
-        train_step = (make_predictive_step(model.autoencoder, model.heads, opt, device, model.spec.loss_weights, bf16=bf16) if predictive else
+        train_step = (make_predictive_step(model.autoencoder, model.heads, opt, device, model.spec.loss_weights, bf16=bf16, step_discount=model.spec.step_discount) if predictive else
                       make_train_step(model.autoencoder, opt, device, bf16=bf16, compile=cfg.compile, distributed=world > 1))
         eval_batch = held_out_batch(cfg, device) if main else None
         env_steps = lambda: env_steps_before + source.env_steps if predictive else None
