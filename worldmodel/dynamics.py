@@ -134,21 +134,19 @@ class CellMapHead(nn.Module):
              rows=None, # (B,) bool, the rows that count, or float, each row's weight (None: all alike); the mean is over their cells
             ) -> torch.Tensor:
         "Cross-entropy of the map drawn from `z` against the one `obs` shows, a (class-weighted, with `balance`; row-weighted, with float `rows`) mean over cells."
-        row_weight = None
-        if rows is not None:
-            keep = rows > 0
-            z, obs, row_weight = z[keep], obs[keep], rows[keep].float()
+        row_weight = torch.ones(len(z), device=z.device) if rows is None else rows.float()
+        keep = row_weight > 0
+        z, obs, row_weight = z[keep], obs[keep], row_weight[keep]
         if not len(z): return z.sum() * 0.0   # no row counts: nothing to learn, and still a graph
-        target, weight = self.targets(obs).flatten(), None
+        target = self.targets(obs).flatten()
+        weight = torch.ones(self.num_tags + 1, device=z.device)
         if self.balance:   # a source is ~1% of the cells: unweighted, the loss is served by the common ones
             freq = torch.bincount(target, minlength=self.num_tags + 1).float() / len(target)
             weight = freq.clamp(min=1 / len(target)) ** -self.balance
             weight = weight / (weight * freq).sum()   # the batch's mean weight is 1: the loss keeps its scale
-        if row_weight is None: return F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight)
-        # the weighted mean cross_entropy takes, each cell's weight times its row's
+        # the weighted mean `F.cross_entropy` takes, each cell's class weight times its row's
         per_cell = F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight, reduction='none').view(len(z), -1)
-        cell_weight = (weight[target] if weight is not None else torch.ones_like(target, dtype=per_cell.dtype)).view(len(z), -1)
-        return (per_cell * row_weight[:, None]).sum() / (cell_weight * row_weight[:, None]).sum()
+        return (per_cell * row_weight[:, None]).sum() / (weight[target].view(len(z), -1) * row_weight[:, None]).sum()
 
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
@@ -208,8 +206,7 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
     count = n * steps
     parts = {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
     if next_obs is not None and heads.cell_map is not None:   # the map of what the dream imagines, against what the world showed: dreams that keep the map
-        rows = torch.stack(seen, 1).flatten()
-        parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=rows if step_discount < 1 else rows > 0)
+        parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=torch.stack(seen, 1).flatten())
     return parts
 
 def value_targets(rewards, # (n, steps) the rewards earned

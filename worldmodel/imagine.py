@@ -107,7 +107,8 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
     for k in range(H + 1):
         rows = alive[:, k]
         truth, sources = real_np[rows, k], src_real[rows, k]
-        recall = lambda guess: float((guess & sources).sum() / max(sources.sum(), 1))
+        found = lambda guess: (guess & sources).sum((1, 2))   # per window: the real sources a guess holds
+        recall = lambda guess: float(found(guess).sum() / max(sources.sum(), 1))
         precision = lambda guess: float((guess & sources).sum() / max(guess.sum(), 1))
         m, copy = token_metrics(truth, dream_np[rows, k]), token_metrics(truth, real_np[rows, 0])
         row = {'k': k, 'windows': int(rows.sum()), 'token_recall': m['token_recall'], 'token_precision': m['token_precision'],
@@ -115,7 +116,7 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
                'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(src_real[rows, 0])}
         if src_drawn is not None:
             row.update(map_source_recall=recall(src_drawn[rows, k]), map_source_precision=precision(src_drawn[rows, k]), copy_source_precision=precision(src_real[rows, 0]),
-                       map_minus_copy_recall_interval=recall_gap_interval((src_drawn[rows, k] & sources).sum((1, 2)), (src_real[rows, 0] & sources).sum((1, 2)), sources.sum((1, 2)), seed=k))
+                       map_minus_copy_recall_interval=recall_gap_interval(found(src_drawn[rows, k]), found(src_real[rows, 0]), sources.sum((1, 2)), seed=k))
         if k:   # the reward of the action at step k - 1, while that step was still in the episode
             paid = alive[:, k - 1]
             r, r_hat = rewards[paid, k - 1].float().numpy(), dream['rewards'][paid, k - 1].numpy()
