@@ -21,16 +21,19 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/worldmodel pretrain --run-dir $(RUN_DIR) --steps $(RUN_STEPS) --log-every 10 --console-every 50 $(RUN_ARGS)
 
+# The tests write checkpoints (a few GB in all) into a scratch TMPDIR that is removed when they end, pass or fail,
+# so that repeated runs cannot fill the disk.
+SCRATCH = scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && export TMPDIR="$$scratch"
+
 ## test: notebooks and package in sync, the notebook tests (run once, by the docs build: a failing cell fails it), the docs
 ## site opened in headless Chromium, the integration and fault-injection tests
 test: venv
-	$(BIN)/python tools/check_sync.py
-	$(BIN)/python tools/build_docs.py
-	$(BIN)/python -m pytest -q -rs --durations=12 tests
+	$(SCRATCH) && $(BIN)/python tools/check_sync.py && $(BIN)/python tools/build_docs.py \
+	  && $(BIN)/python -m pytest -q -rs --durations=12 tests
 
 ## nbtest: the notebook tests alone, as nbdev runs them (`make test` runs the same cells once, while building the docs)
 nbtest: venv
-	$(BIN)/nbdev_test --n_workers 1
+	$(SCRATCH) && $(BIN)/nbdev_test --n_workers 1
 
 ## docs: the docs site from the notebooks (executed, nbdev-processed, rendered by Sphinx + MyST-NB) into _docs/
 docs: venv
