@@ -182,6 +182,8 @@ class PPOConfig(RunSettings, GameSettings):
     "weight of the dream batch's PPO loss beside the real batch's, once the model is trusted"
     dream_warmup_error: float = 0.0
     "Dyna with warm-up: the dream counts only while the heads' reward error (MSE, on the fresh rollout before they learn from it) is below this, its weight falling linearly from dream_weight at 0 error to 0 there; nothing is imagined while it is 0 (0: always dream, at dream_weight)"
+    dream_warmup_relative: bool = False
+    "the warm-up's reward error is the MSE over the variance of the fresh rollout's rewards (the share the heads leave unexplained, 1 - R^2), so one dream_warmup_error means the same on sparse and on shaped rewards (False: the MSE itself)"
     dream_critic: bool = True
     "the critic also learns from dream returns (False: from real returns only; the dream's advantages still read it)"
     dream_advantages: str = 'batch'
@@ -249,6 +251,8 @@ class PPOConfig(RunSettings, GameSettings):
         check_choices(self)
         if self.obs == 'latent' and not self.encoder:
             raise ValueError("PPOConfig.obs='latent' needs encoder: the run directory of a pre-trained world model")
+        if self.dream_warmup_relative and not self.dream_warmup_error:
+            raise ValueError("PPOConfig.dream_warmup_relative needs dream_warmup_error > 0 (the share of the reward's variance left unexplained that stops the dream)")
         if self.obs == 'raw' and (self.encoder or self.finetune_encoder or self.latent_adapter):
             raise ValueError("PPOConfig.encoder, finetune_encoder and latent_adapter apply to obs='latent' only")
         if isinstance(self.view_radius, bool) or not isinstance(self.view_radius, (int, np.integer)) or not 0 <= self.view_radius <= 6:

@@ -149,9 +149,14 @@ def ppo_update(policy:AgentPolicy, opt:torch.optim.Optimizer, cfg:PPOConfig,
     return {name: torch.stack(s).mean(0).tolist() for name, s in stats.items()}
 
 # %% ../nbs/10_ppo.ipynb #e1f0a0b1
-def dream_trust(cfg:PPOConfig, error:float) -> float:
-    "The dream batch's weight: `dream_weight`, scaled down linearly as the model's on-policy reward `error` nears `dream_warmup_error` (0 from there on; no warm-up when that is 0)."
+def dream_trust(cfg:PPOConfig, error:float, # the heads' reward MSE on the fresh rollout
+                reward_var:float|None=None, # the variance of that rollout's rewards (needed with `dream_warmup_relative`)
+               ) -> float:
+    "The dream batch's weight: `dream_weight`, scaled down linearly as the model's on-policy reward `error` (relative: over `reward_var`) nears `dream_warmup_error` (0 from there on; no warm-up when that is 0)."
     if not cfg.dream_warmup_error: return cfg.dream_weight
+    if cfg.dream_warmup_relative:
+        if reward_var is None: raise ValueError("dream_trust: dream_warmup_relative needs the rollout's reward_var")
+        error = error / reward_var if reward_var > 0 else (0.0 if error == 0 else float('inf'))   # constant rewards: trusted only if predicted exactly
     return cfg.dream_weight * max(0.0, 1.0 - error / cfg.dream_warmup_error)
 
 class ReturnSpread:
@@ -186,9 +191,11 @@ def dream_metrics(dream:dict|None, # `Dreamer.imagine`'s imagined rollout (None:
                   imagined:int, # imagined agent steps so far
                   cfg:PPOConfig, reward_scale:float, seconds:float,
                   weight:float=1.0, # the dream batch's weight (`dream_trust`)
+                  reward_var:float|None=None, # the variance of the fresh rollout's rewards: the reward error's share of it is logged
                  ) -> dict:
-    "The dream/ metrics of an update: the model's error on the fresh rollout, the dream's weight, what it imagined, what PPO made of it."
+    "The dream/ metrics of an update: the model's error on the fresh rollout (and its share of the reward's variance), the dream's weight, what it imagined, what PPO made of it."
     out = {'dream/imagined_steps': imagined, 'dream/weight': weight, **{f'dream/{k}_loss': v for k, v in model_parts.items()}, 'perf/dream_s': seconds}
+    if reward_var: out['dream/reward_unexplained'] = model_parts['reward'] / reward_var   # 1 - R^2 of the heads' reward on the agent's fresh play
     if dream is None: return {**out, 'dream/imagined_per_real': 0.0}
     d_policy, d_value, d_entropy, d_kl, d_clip, _ = stats
     return {**out, 'dream/imagined_per_real': dream['actions'].numel() / cfg.steps_per_rollout,
@@ -273,7 +280,8 @@ def train_agent(cfg:PPOConfig, # the job
                     reward_scale = 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps))
                     ended = torch.cat([buf.starts[1:], next_start[None]]).bool()   # ended[t]: the episode ended at step t
                     model_parts = dreamer.learn(buf.obs, buf.actions, earned, ended)
-                    weight = dream_trust(cfg, model_parts['reward'])   # Dyna with warm-up: only a model good on the agent's fresh data is dreamed in
+                    reward_var = float(earned.float().var())
+                    weight = dream_trust(cfg, model_parts['reward'], reward_var)   # Dyna with warm-up: only a model good on the agent's fresh data is dreamed in
                     scale = spread.update(returns) if spread is not None else None
                     dream = dreamer.imagine(policy, buf.obs, (h0, c0), reward_scale, buf.starts) if weight > 0 else None
                     if dream is not None: batches['dream'], settings = dream_segments(dream, cfg, weight, scale)
@@ -295,7 +303,7 @@ def train_agent(cfg:PPOConfig, # the job
                            'ppo/lr': opt.param_groups[0]['lr'], **({'ppo/encoder_lr': opt.param_groups[1]['lr']} if len(opt.param_groups) > 1 else {}),
                            'ppo/reward_scale': 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps)),
                            'perf/rollout_s': rollout_s, 'perf/env_s': env_s, 'perf/update_s': update_s, 'perf/threads': torch.get_num_threads()}
-                if dreamer is not None: metrics.update(dream_metrics(dream, model_parts, stats.get('dream'), dreamer.imagined, cfg, reward_scale, dream_s, weight))
+                if dreamer is not None: metrics.update(dream_metrics(dream, model_parts, stats.get('dream'), dreamer.imagined, cfg, reward_scale, dream_s, weight, reward_var))
                 if episodes := env.pop_episodes():
                     metrics.update({'charts/episode_return': float(np.mean([r for r, _ in episodes])),
                                     'charts/episode_length': float(np.mean([n for _, n in episodes])), 'charts/episodes': len(episodes)})
