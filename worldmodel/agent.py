@@ -155,6 +155,8 @@ class PPOConfig(RunSettings, GameSettings):
     GAME_DEFAULTS: ClassVar[dict] = task_fields(GameConfig(**TASK))   # without a task: the heart-source task, with the arena's tags
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
                                           'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
+    ABSENT_MEANS: ClassVar[dict] = {'latent_adapter': 0}   # a run saved before the adapter existed read the latent as it is
+    AUTO_DEFAULTS: ClassVar[dict] = {'latent_adapter': "128 with --obs latent, 0 with raw"}   # what a None default becomes (the CLI's help says so)
     run_dir: str = 'runs/agent'
     steps: int = 2_000_000
     "agent steps to train for (an env step of 24 agents is 24 agent steps)"
@@ -164,8 +166,8 @@ class PPOConfig(RunSettings, GameSettings):
     "pre-training run directory whose world model encodes observations (obs='latent' only)"
     finetune_encoder: bool = False
     "train the encoder with the agent (obs='latent'); otherwise it is frozen"
-    latent_adapter: int = 0
-    "width of a trainable LayerNorm -> Linear -> ReLU between the world model's latent and the core (obs='latent'; 0: the latent goes in as it is); the raw pipeline's counterpart is its CNN"
+    latent_adapter: int|None = None
+    "width of a trainable LayerNorm -> Linear -> ReLU between the world model's latent and the core (obs='latent'; 0: the latent goes in as it is); the raw pipeline's counterpart is its CNN. None: 128 for obs='latent' (it learned faster, and as well or better past 300k pre-training windows: `experiments/agents.ipynb`), 0 for 'raw'"
     encoder_lr_divisor: float = 30.0
     "a fine-tuned encoder learns at `lr` / this (SGI fine-tuned its pre-trained encoder 30x slower than the policy)"
     dream_horizon: int = 0
@@ -240,6 +242,7 @@ class PPOConfig(RunSettings, GameSettings):
     "resume even where the saved config differs in fields that change what is learned, or the encoder has trained on since"
 
     def __post_init__(self):
+        if self.latent_adapter is None: self.latent_adapter = 128 if self.obs == 'latent' else 0   # saved resolved: the run says what it trained
         check_fields(self, integers={**{name: 1 for name in ('steps', 'hidden', 'conv_channels', 'num_envs', 'rollout_steps', 'bptt_horizon',
                                                              'num_minibatches', 'update_epochs', 'console_every', 'dream_rollouts')},
                                      'head_hidden': 0, 'num_threads': 0, 'dream_horizon': 0, 'checkpoint_every': 0, 'latent_adapter': 0,

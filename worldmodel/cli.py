@@ -46,7 +46,7 @@ def add_config_args(parser:argparse.ArgumentParser, cls, # a config dataclass
                     required=(), # fields that must be given
                    ):
     "Add a `--field-name` option for every field of `cls`, typed by its default, documented by its docstring, with the class's `CHOICES`."
-    docs, choices = field_docs(cls), getattr(cls, 'CHOICES', {})
+    docs, choices, auto = field_docs(cls), getattr(cls, 'CHOICES', {}), getattr(cls, 'AUTO_DEFAULTS', {})
     for f in fields(cls):
         if f.name in skip: continue
         flag, default = '--' + f.name.replace('_', '-'), f.default
@@ -57,7 +57,7 @@ def add_config_args(parser:argparse.ArgumentParser, cls, # a config dataclass
         if isinstance(default, bool): action = parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
         else: action = parser.add_argument(flag, type=count if isinstance(default, int) or default is None else type(default), **kw)   # None: a game field left to the task
         # the help is set last: BooleanOptionalAction appends its own "(default: ...)" on some Pythons
-        shown = flag if default is True else '--no-' + flag[2:] if default is False else "the task's" if default is None else repr(default)
+        shown = flag if default is True else '--no-' + flag[2:] if default is False else auto.get(f.name, "the task's") if default is None else repr(default)
         action.help = f"{docs.get(f.name, '')} ({'required' if f.name in required else f'default: {shown}'})".replace('%', '%%')
 
 def config_from_args(cls, args:argparse.Namespace):
