@@ -113,7 +113,7 @@ def test_predictive_run_and_its_dream(tmp_path, worldmodel):
     run_dir = tmp_path/'predictive'
     game = ['--num-agents', '6', '--map-width', '15', '--map-height', '15', '--heart-sources', '8', '--max-episode-steps', '100']
     r = worldmodel('pretrain', '--run-dir', run_dir, '--steps', 4096, '--batch-size', 128, '--horizon', 3, '--reward-weight', 20,
-                   '--no-parallel-collection', '--eval-obs', 0, '--no-wandb', '--console-every', 10, *game)
+                   '--data-agent-steps', 0, '--no-parallel-collection', '--eval-obs', 0, '--no-wandb', '--console-every', 10, *game)
     assert r.returncode == 0, r.stderr[-3000:]
     records = read_jsonl(run_dir/'metrics.jsonl')
     assert all(f'pretrain/{part}' in records[-1] for part in ('dynamics_loss', 'reward_loss', 'continue_loss', 'env_steps'))

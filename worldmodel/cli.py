@@ -7,7 +7,7 @@ from dataclasses import fields, asdict
 from pathlib import Path
 
 import worldmodel
-from .runs import heartbeat_status, read_json, RunLock, LOCK_ENV
+from .runs import heartbeat_status, read_json, RunLock, LOCK_ENV, GameSettings
 from .env import HELD_OUT_SEED
 from .tasks import task_table, format_task_table
 from .agent import PPOConfig
@@ -17,9 +17,9 @@ from .probe import probe_runs, format_probe_table
 from .evaluate import evaluate_run, GAME_OVERRIDES
 
 # %% auto #0
-__all__ = ['PATH_FIELDS', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args', 'config_from_args', 'experiment_notebook',
-           'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'add_game_overrides', 'game_overrides',
-           'make_parser', 'main']
+__all__ = ['PATH_FIELDS', 'DATA_AGENT_DIR', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args', 'config_from_args',
+           'experiment_notebook', 'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'with_data_agent',
+           'add_game_overrides', 'game_overrides', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #d03ee6a8
 def field_docs(cls) -> dict[str, str]:
@@ -150,6 +150,21 @@ def format_status(s:dict) -> str:
     return (f"{s['run_dir']}: {verdict}\n  step {s['step']:,} of {s['target'] or 0:,}{pct}{loss}\n"
             f"  heartbeat {s['heartbeat_age_s']:.0f} s ago, last step {s['last_step_age_s']:.0f} s ago (pid {s['pid']})")
 
+# %% ../nbs/90_cli.ipynb #da7a0002
+DATA_AGENT_DIR = 'data-agent'   # where, inside a pre-training run, the agent that plays its games trains
+
+def with_data_agent(cfg:PretrainConfig, # a predictive pre-training job that names no data_policy
+                    steps:int, # agent steps to train the data agent for
+                    random_share:float=0.5, # the share of its actions made random when the job leaves random_share at 0
+                   ) -> PretrainConfig:
+    "`cfg` learning from the play of a raw PPO agent trained `steps` agent steps on its game, in `run_dir/data-agent` (resumed there, or read when finished)."
+    if not cfg.horizon or cfg.data_policy: raise ValueError(f"with_data_agent: the job must be predictive (horizon > 0) and name no data_policy, got horizon {cfg.horizon}, data_policy {cfg.data_policy!r}")
+    if cfg.extra_games: raise ValueError("a data agent plays one game: with extra_games, name an agent per task with --data-policy (such as 'runs/tasks/{task}-s0'), or pass --data-agent-steps 0")
+    agent_dir = Path(cfg.run_dir)/DATA_AGENT_DIR
+    game = {f.name: getattr(cfg, f.name) for f in fields(GameSettings)}
+    train_agent(PPOConfig(run_dir=str(agent_dir), steps=steps, seed=cfg.seed, device=cfg.device, wandb=False, console_every=50, **game))
+    return dataclasses.replace(cfg, data_policy=str(agent_dir), random_share=cfg.random_share or random_share)
+
 # %% ../nbs/90_cli.ipynb #981efdbc
 # what a run reports in words: a bad or mismatched config, a missing run, a locked directory, a full disk, a NaN
 RUN_ERRORS = (ValueError, FileNotFoundError, RuntimeError, OSError, FloatingPointError)
@@ -170,6 +185,9 @@ def make_parser() -> argparse.ArgumentParser:
     add_config_args(pre, PretrainConfig, required=('run_dir', 'steps'))
     pre.add_argument('--no-notebook', action='store_true',
                      help='run the loop in this process instead of through the papermill notebook (always so under torchrun)')
+    pre.add_argument('--data-agent-steps', type=count, default=300_000,
+                     help=f"with --horizon > 0 and no --data-policy: train a raw PPO agent this many agent steps on the same game first (in RUN_DIR/{DATA_AGENT_DIR}, "
+                          "resumed there) and learn from its play, --random-share of its actions random (0.5 if left at 0), the measured best recipe; 0: random play (default: 300000)")
     ag = sub.add_parser('train-agent', help='train a PPO agent (LSTM or feed-forward core) on raw tokens or a world model latent (papermill runs experiments/train_agent.ipynb into --run-dir)')
     add_config_args(ag, PPOConfig, required=('run_dir', 'steps'))
     ag.add_argument('--no-notebook', action='store_true', help='run the loop in this process instead of through the papermill notebook')
@@ -202,6 +220,12 @@ def main(argv:list[str]|None=None) -> int:
     if args.command == 'pretrain':
         try: cfg = config_from_args(PretrainConfig, args)
         except ValueError as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 2
+        if cfg.horizon and not cfg.data_policy and args.data_agent_steps:   # the best recipe's data: an agent's play
+            if int(os.environ.get('WORLD_SIZE', '1')) > 1:
+                print("worldmodel pretrain: under torchrun, train the data agent first (`worldmodel train-agent`) and pass --data-policy, or --data-agent-steps 0", file=sys.stderr); return 2
+            print(f"the data agent: {args.data_agent_steps:,} agent steps of raw PPO in {Path(cfg.run_dir)/DATA_AGENT_DIR}", flush=True)
+            try: cfg = with_data_agent(cfg, args.data_agent_steps)
+            except RUN_ERRORS as e: print(f"worldmodel pretrain: the data agent: {e}", file=sys.stderr); return 2 if isinstance(e, (ValueError, FileNotFoundError)) else 1
         ckpt = Path(cfg.run_dir)/'checkpoint.pt'
         if args.no_notebook or int(os.environ.get('WORLD_SIZE', '1')) > 1:   # torchrun: every rank runs the loop itself
             try: summary = pretrain(cfg)
