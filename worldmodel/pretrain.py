@@ -85,7 +85,7 @@ class PretrainConfig(RunSettings, GameSettings):
     map_balance: float = 0.0
     "with a map head: each class (nothing, each tag) weighs its batch frequency ** -map_balance (0: unweighted; 1: every class equal, a rare source as much as the empty cells)"
     data_policy: str = ''
-    "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '{task}' in it stands for each game's task, an agent per task (such as 'runs/tasks/{task}-s0'); '': uniformly random actions"
+    "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '{task}' in it stands for each game's task, an agent per task (such as 'runs/tasks/{task}-s0'); '': uniformly random actions (the `worldmodel pretrain` command trains a raw agent to play first unless --data-agent-steps 0: `cli.with_data_agent`)"
     random_share: float = 0.0
     "with a data_policy: each agent's action is uniformly random with this probability, each step (a mix of its play and exploration)"
     extra_games: str = ''
