@@ -78,6 +78,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.cli._child_pids': ('cli.html#_child_pids', 'worldmodel/cli.py'),
                                 'worldmodel.cli.add_config_args': ('cli.html#add_config_args', 'worldmodel/cli.py'),
                                 'worldmodel.cli.add_game_overrides': ('cli.html#add_game_overrides', 'worldmodel/cli.py'),
+                                'worldmodel.cli.agent_steps_behind': ('cli.html#agent_steps_behind', 'worldmodel/cli.py'),
                                 'worldmodel.cli.config_from_args': ('cli.html#config_from_args', 'worldmodel/cli.py'),
                                 'worldmodel.cli.count': ('cli.html#count', 'worldmodel/cli.py'),
                                 'worldmodel.cli.experiment_notebook': ('cli.html#experiment_notebook', 'worldmodel/cli.py'),
