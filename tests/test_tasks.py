@@ -32,7 +32,7 @@ def test_a_users_task_works_with_every_command(tmp_path, worldmodel):
                    '--batch-size', 64, '--buffer-size', 1024, '--eval-obs', 0, '--no-wandb', '--data-agent-steps', 1024, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     config = json.loads((model/'config.json').read_text())   # by default a predictive model learns from a raw agent's play, trained first
-    assert (config['data_policy'], config['random_share']) == (str(model/'data-agent'), 0.5), config
+    assert (config['data_policy'], config['random_share']) == (str((model/'data-agent').resolve()), 0.5), config
     assert json.loads((model/'data-agent'/'config.json').read_text())['task'] == 'tiny-chain'
     r = worldmodel('evaluate', '--run-dir', model, '--num-obs', 64, env=env)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -89,6 +89,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.cli.make_parser': ('cli.html#make_parser', 'worldmodel/cli.py'),
                                 'worldmodel.cli.run_notebook': ('cli.html#run_notebook', 'worldmodel/cli.py'),
                                 'worldmodel.cli.run_status': ('cli.html#run_status', 'worldmodel/cli.py'),
+                                'worldmodel.cli.wants_data_agent': ('cli.html#wants_data_agent', 'worldmodel/cli.py'),
                                 'worldmodel.cli.with_data_agent': ('cli.html#with_data_agent', 'worldmodel/cli.py')},
             'worldmodel.dynamics': { 'worldmodel.dynamics.CellMapHead': ('dynamics.html#cellmaphead', 'worldmodel/dynamics.py'),
                                      'worldmodel.dynamics.CellMapHead.__init__': ( 'dynamics.html#cellmaphead.__init__',

@@ -7,7 +7,7 @@ from dataclasses import fields, asdict
 from pathlib import Path
 
 import worldmodel
-from .runs import heartbeat_status, read_json, RunLock, LOCK_ENV, GameSettings
+from .runs import heartbeat_status, read_json, load_run, RunLock, LOCK_ENV, GameSettings
 from .env import HELD_OUT_SEED
 from .tasks import task_table, format_task_table
 from .agent import PPOConfig
@@ -19,7 +19,7 @@ from .evaluate import evaluate_run, GAME_OVERRIDES
 # %% auto #0
 __all__ = ['PATH_FIELDS', 'DATA_AGENT_DIR', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args', 'config_from_args',
            'experiment_notebook', 'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'with_data_agent',
-           'agent_steps_behind', 'add_game_overrides', 'game_overrides', 'make_parser', 'main']
+           'agent_steps_behind', 'wants_data_agent', 'add_game_overrides', 'game_overrides', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #d03ee6a8
 def field_docs(cls) -> dict[str, str]:
@@ -160,16 +160,22 @@ def with_data_agent(cfg:PretrainConfig, # a predictive pre-training job that nam
     "`cfg` learning from the play of a raw PPO agent trained `steps` agent steps on its game, in `run_dir/data-agent` (resumed there, or read when finished)."
     if not cfg.horizon or cfg.data_policy: raise ValueError(f"with_data_agent: the job must be predictive (horizon > 0) and name no data_policy, got horizon {cfg.horizon}, data_policy {cfg.data_policy!r}")
     if cfg.extra_games: raise ValueError("a data agent plays one game: with extra_games, name an agent per task with --data-policy (such as 'runs/tasks/{task}-s0'), or pass --data-agent-steps 0")
-    agent_dir = Path(cfg.run_dir)/DATA_AGENT_DIR
+    agent_dir = Path(cfg.run_dir).resolve()/DATA_AGENT_DIR   # absolute, as the notebook path saves it: both paths resume each other's runs
     game = {f.name: getattr(cfg, f.name) for f in fields(GameSettings)}
     train_agent(PPOConfig(run_dir=str(agent_dir), steps=steps, seed=cfg.seed, device=cfg.device, wandb=False, console_every=50, **game))
     return dataclasses.replace(cfg, data_policy=str(agent_dir), random_share=cfg.random_share or random_share)
 
 def agent_steps_behind(cfg:PretrainConfig) -> str:
     "One line: the agent steps a finished pre-training run cost, its own play and the training of the agents that played (what a world model costs before an agent uses it)."
-    played = read_json(Path(cfg.run_dir)/'summary.json').get('env_steps', 0)
-    trained = sum(read_json(Path(d)/'summary.json')['steps'] for d in dict.fromkeys(cfg.data_policies))
+    played = read_json(Path(cfg.run_dir)/'summary.json').get('env_steps') or 0   # a reconstruction run records none: it counts observations
+    trained = sum(load_run(d).step for d in dict.fromkeys(cfg.data_policies))   # each agent's newest checkpoint: a finished run's or not
     return f"agent steps behind this world model: {played + trained:,} ({played:,} of its play, {trained:,} of its data agents' training)"
+
+def wants_data_agent(cfg:PretrainConfig, steps:int) -> bool:
+    "Whether `worldmodel pretrain` trains a data agent for `cfg`: predictive, no data_policy, `steps` > 0, and not resuming a run saved with random play."
+    saved = Path(cfg.run_dir)/'config.json'
+    started_random = saved.exists() and not read_json(saved).get('data_policy')
+    return bool(cfg.horizon and not cfg.data_policy and steps and not started_random)
 
 # %% ../nbs/90_cli.ipynb #981efdbc
 # what a run reports in words: a bad or mismatched config, a missing run, a locked directory, a full disk, a NaN
@@ -226,12 +232,14 @@ def main(argv:list[str]|None=None) -> int:
     if args.command == 'pretrain':
         try: cfg = config_from_args(PretrainConfig, args)
         except ValueError as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 2
-        if cfg.horizon and not cfg.data_policy and args.data_agent_steps:   # the best recipe's data: an agent's play
+        if wants_data_agent(cfg, args.data_agent_steps):   # the best recipe's data: an agent's play
             if int(os.environ.get('WORLD_SIZE', '1')) > 1:
-                print("worldmodel pretrain: under torchrun, train the data agent first (`worldmodel train-agent`) and pass --data-policy, or --data-agent-steps 0", file=sys.stderr); return 2
+                print("worldmodel pretrain: under torchrun, train the data agent first (`worldmodel train-agent`) and pass --data-policy with --random-share 0.5, "
+                      "or --data-agent-steps 0", file=sys.stderr); return 2
             print(f"the data agent: {args.data_agent_steps:,} agent steps of raw PPO in {Path(cfg.run_dir)/DATA_AGENT_DIR}", flush=True)
             try: cfg = with_data_agent(cfg, args.data_agent_steps)
             except RUN_ERRORS as e: print(f"worldmodel pretrain: the data agent: {e}", file=sys.stderr); return 2 if isinstance(e, (ValueError, FileNotFoundError)) else 1
+            except KeyboardInterrupt: print("worldmodel pretrain: interrupted while the data agent trained; it checkpointed, the same command resumes it", file=sys.stderr); return 130
         ckpt = Path(cfg.run_dir)/'checkpoint.pt'
         if args.no_notebook or int(os.environ.get('WORLD_SIZE', '1')) > 1:   # torchrun: every rank runs the loop itself
             try: summary = pretrain(cfg)

@@ -494,9 +494,9 @@ class RunSettings:
 
     @classmethod
     def from_dict(cls, d:dict):
-        "A config from a dict (a run's saved config), ignoring keys that are not fields (a newer version's, or recorded beside it)."
+        "A config from a dict (a run's saved config), ignoring keys that are not fields (a newer version's, or recorded beside it); a field it lacks takes the class's `ABSENT_MEANS` for it, what it meant before it existed."
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return cls(**{**getattr(cls, 'ABSENT_MEANS', {}), **{k: v for k, v in d.items() if k in names}})
 
 # %% ../nbs/04_runs.ipynb #c3a1f007
 @dataclasses.dataclass
