@@ -173,9 +173,11 @@ def agent_steps_behind(cfg:PretrainConfig) -> str:
 
 def wants_data_agent(cfg:PretrainConfig, steps:int) -> bool:
     "Whether `worldmodel pretrain` trains a data agent for `cfg`: predictive, no data_policy, `steps` > 0, and not resuming a run saved with random play."
+    if not (cfg.horizon and not cfg.data_policy and steps): return False
     saved = Path(cfg.run_dir)/'config.json'
-    started_random = saved.exists() and not read_json(saved).get('data_policy')
-    return bool(cfg.horizon and not cfg.data_policy and steps and not started_random)
+    if not saved.exists(): return True
+    try: return bool(read_json(saved).get('data_policy'))   # resuming: as the run started
+    except (ValueError, OSError, AttributeError): return False   # unreadable: pre-training reports it, before any agent trains
 
 # %% ../nbs/90_cli.ipynb #981efdbc
 # what a run reports in words: a bad or mismatched config, a missing run, a locked directory, a full disk, a NaN
