@@ -7,7 +7,7 @@ from dataclasses import fields, asdict
 from pathlib import Path
 
 import worldmodel
-from .runs import heartbeat_status, read_json, load_run, RunLock, LOCK_ENV, GameSettings
+from .runs import heartbeat_status, read_json, load_run, RunLock, LOCK_ENV
 from .env import HELD_OUT_SEED
 from .tasks import task_table, format_task_table
 from .agent import PPOConfig
@@ -161,7 +161,7 @@ def with_data_agent(cfg:PretrainConfig, # a predictive pre-training job that nam
     if not cfg.horizon or cfg.data_policy: raise ValueError(f"with_data_agent: the job must be predictive (horizon > 0) and name no data_policy, got horizon {cfg.horizon}, data_policy {cfg.data_policy!r}")
     if cfg.extra_games: raise ValueError("a data agent plays one game: with extra_games, name an agent per task with --data-policy (such as 'runs/tasks/{task}-s0'), or pass --data-agent-steps 0")
     agent_dir = Path(cfg.run_dir).resolve()/DATA_AGENT_DIR   # absolute, as the notebook path saves it: both paths resume each other's runs
-    game = {f.name: getattr(cfg, f.name) for f in fields(GameSettings)}
+    game = {k: getattr(cfg, k) for k in GAME_OVERRIDES}   # the task and its fields: the job's game
     train_agent(PPOConfig(run_dir=str(agent_dir), steps=steps, seed=cfg.seed, device=cfg.device, wandb=False, console_every=50, **game))
     return dataclasses.replace(cfg, data_policy=str(agent_dir), random_share=cfg.random_share or random_share)
 
