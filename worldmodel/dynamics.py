@@ -111,12 +111,15 @@ class CellMapHead(nn.Module):
                  tag_feature:int, # the id of the observation's `tag` feature
                  num_tags:int, # the game's type tags (a tag token's value indexes them)
                  balance:float=0.0, # each class (nothing, each tag) weighs its frequency in the batch ** -balance (0: unweighted; 1: every class equal)
-                 hidden:int=512, # width of the MLP
+                 hidden:int=512, # width of the MLP's hidden layer (0: one linear layer, the map a linear readout of the latent)
                  window:int=13, # side of the egocentric window
                 ):
         super().__init__()
+        if hidden < 0: raise ValueError(f"CellMapHead's hidden must be 0 (a linear head) or positive, got {hidden}")
         self.tag_feature, self.num_tags, self.balance, self.window = tag_feature, num_tags, balance, window
-        self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, window * window * (num_tags + 1)))
+        logits = window * window * (num_tags + 1)
+        self.net = (nn.Sequential(nn.Linear(latent_dim, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, logits)) if hidden
+                    else nn.Sequential(nn.Linear(latent_dim, logits)))
 
     def forward(self, z): return self.net(z).view(len(z), self.window ** 2, self.num_tags + 1)
 
@@ -156,6 +159,7 @@ class DynamicsHeads(nn.Module):
                  hidden:int=512, # width of each MLP
                  value_discount:float|None=None, # a value head for returns discounted by this (None: no value head)
                  cell_map:tuple|None=None, # (the tag feature's id, the game's tags[, the class balance]): a head that draws every cell's tag (`CellMapHead`; None: none)
+                 map_hidden:int|None=None, # the cell map head's hidden width (0: linear; None: `hidden`)
                 ):
         super().__init__()
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
@@ -165,7 +169,7 @@ class DynamicsHeads(nn.Module):
         self.reward = mlp(latent_dim + num_actions, 1)
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None
-        self.cell_map = CellMapHead(latent_dim, *cell_map, hidden=hidden) if cell_map else None
+        self.cell_map = CellMapHead(latent_dim, *cell_map, hidden=hidden if map_hidden is None else map_hidden) if cell_map else None
 
     def step(self, z, action) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "One step: the next latent, the reward, the continue logit."

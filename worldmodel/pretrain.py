@@ -84,6 +84,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "the rollout losses weigh imagined step k by step_discount ** k, scaled to average 1 (horizon > 0; TD-MPC2's ρ): below 1 the first steps of a long window count more (1: every step alike)"
     map_balance: float = 0.0
     "with a map head: each class (nothing, each tag) weighs its batch frequency ** -map_balance (0: unweighted; 1: every class equal, a rare source as much as the empty cells)"
+    map_hidden: int = 512
+    "the map head's hidden width (0: one linear layer, so the latent must hold every cell's contents linearly readable, as the agent's adapter and the probes read it)"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '{task}' in it stands for each game's task, an agent per task (such as 'runs/tasks/{task}-s0'); '': uniformly random actions (the `worldmodel pretrain` command trains a raw agent to play first unless --data-agent-steps 0: `cli.with_data_agent`)"
     random_share: float = 0.0
@@ -115,7 +117,8 @@ class PretrainConfig(RunSettings, GameSettings):
 
     def __post_init__(self):
         check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'conv_channels': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
-                                     'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0},
+                                     'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0,
+                                     'map_hidden': 0},
                      numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)', 'step_discount': '(0, 1]',
                               **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight')}})
         check_choices(self)
