@@ -7,11 +7,11 @@ from dataclasses import fields, asdict
 from pathlib import Path
 
 import worldmodel
-from .runs import heartbeat_status, read_json, load_run, RunLock, LOCK_ENV
+from .runs import heartbeat_status, read_json, RunLock, LOCK_ENV
 from .env import HELD_OUT_SEED
 from .tasks import task_table, format_task_table
 from .agent import PPOConfig
-from .pretrain import PretrainConfig, pretrain
+from .pretrain import PretrainConfig, pretrain, agent_steps_behind
 from .ppo import train_agent
 from .probe import probe_runs, format_probe_table
 from .evaluate import evaluate_run, GAME_OVERRIDES
@@ -19,7 +19,7 @@ from .evaluate import evaluate_run, GAME_OVERRIDES
 # %% auto #0
 __all__ = ['PATH_FIELDS', 'DATA_AGENT_DIR', 'RUN_ERRORS', 'field_docs', 'count', 'add_config_args', 'config_from_args',
            'experiment_notebook', 'NotebookStopped', 'run_notebook', 'run_status', 'format_status', 'with_data_agent',
-           'agent_steps_behind', 'wants_data_agent', 'add_game_overrides', 'game_overrides', 'make_parser', 'main']
+           'agent_steps_line', 'wants_data_agent', 'add_game_overrides', 'game_overrides', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #d03ee6a8
 def field_docs(cls) -> dict[str, str]:
@@ -165,11 +165,10 @@ def with_data_agent(cfg:PretrainConfig, # a predictive pre-training job that nam
     train_agent(PPOConfig(run_dir=str(agent_dir), steps=steps, seed=cfg.seed, device=cfg.device, wandb=False, console_every=50, **game))
     return dataclasses.replace(cfg, data_policy=str(agent_dir), random_share=cfg.random_share or random_share)
 
-def agent_steps_behind(cfg:PretrainConfig) -> str:
-    "One line: the agent steps a finished pre-training run cost, its own play and the training of the agents that played (what a world model costs before an agent uses it)."
-    played = read_json(Path(cfg.run_dir)/'summary.json').get('env_steps') or 0   # a reconstruction run records none: it counts observations
-    trained = sum(load_run(d).step for d in dict.fromkeys(cfg.data_policies))   # each agent's newest checkpoint: a finished run's or not
-    return f"agent steps behind this world model: {played + trained:,} ({played:,} of its play, {trained:,} of its data agents' training)"
+def agent_steps_line(cfg:PretrainConfig) -> str:
+    "One line: the agent steps a finished pre-training run cost, its own play and the training of the agents that played (`pretrain.agent_steps_behind`)."
+    steps = agent_steps_behind(cfg)
+    return f"agent steps behind this world model: {steps['total']:,} ({steps['played']:,} of its play, {steps['trained']:,} of its data agents' training)"
 
 def wants_data_agent(cfg:PretrainConfig, steps:int) -> bool:
     "Whether `worldmodel pretrain` trains a data agent for `cfg`: predictive, no data_policy, `steps` > 0, and not resuming a run saved with random play."
@@ -247,7 +246,7 @@ def main(argv:list[str]|None=None) -> int:
             try: summary = pretrain(cfg)
             except RUN_ERRORS as e: print(f"worldmodel pretrain: {e}", file=sys.stderr); return 2 if isinstance(e, FileNotFoundError) else 1
             except KeyboardInterrupt: print("worldmodel pretrain: interrupted; the run checkpointed, the same command resumes it", file=sys.stderr); return 130
-            if int(os.environ.get('RANK', '0')) == 0: print(agent_steps_behind(cfg)); print(json.dumps(summary))
+            if int(os.environ.get('RANK', '0')) == 0: print(agent_steps_line(cfg)); print(json.dumps(summary))
             return 0
         print(f"{'resuming' if ckpt.exists() else 'starting'} pre-training in {cfg.run_dir}", flush=True)
         import papermill as pm
@@ -259,7 +258,7 @@ def main(argv:list[str]|None=None) -> int:
             return 1
         print(f"executed notebook: {out}")
         summary = Path(cfg.run_dir)/'summary.json'
-        if summary.exists(): print(agent_steps_behind(cfg)); print(json.dumps(read_json(summary)))
+        if summary.exists(): print(agent_steps_line(cfg)); print(json.dumps(read_json(summary)))
         return 0
     if args.command == 'train-agent':
         try: cfg = config_from_args(PPOConfig, args)

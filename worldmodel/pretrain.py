@@ -21,7 +21,7 @@ from .tasks import get_task
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
 from .slots import SlotCodec
 from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, SavedRun, check_choices,
-                             check_fields, RunSettings, GameSettings)
+                             check_fields, RunSettings, GameSettings, read_json, load_run)
 from .dynamics import SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
 from .bundle import ENCODERS, WorldModelBundle, spec_from_config, load_world_model
 from .agent import agent_actor, task_policy
@@ -29,8 +29,8 @@ from .agent import agent_actor, task_policy
 # %% auto #0
 __all__ = ['LR_SCHEDULES', 'EVAL_SEED_OFFSET', 'EVAL_KEYS', 'PretrainConfig', 'learning_rate', 'ShuffleBuffer', 'make_optimizer',
            'make_train_step', 'distributed_context', 'new_world_model', 'window_source', 'observation_source',
-           'held_out_batch', 'token_evaluation', 'make_predictive_step', 'pretrain', 'held_out_loss_bytes', 'plot_loss',
-           'plot_reconstructions']
+           'held_out_batch', 'token_evaluation', 'make_predictive_step', 'pretrain', 'agent_steps_behind',
+           'held_out_loss_bytes', 'plot_loss', 'plot_reconstructions']
 
 # %% ../nbs/09_pretrain.ipynb #0f833cbd
 LR_SCHEDULES = ('constant', 'cosine')
@@ -447,6 +447,14 @@ def pretrain(cfg:PretrainConfig, # the job
                              env_steps=env_steps())
         run.print(f"finished at step {step:,}: loss_bytes {first_loss_bytes:.1f} -> {last_loss_bytes:.1f} in {summary['wall_s']:.0f} s")
         return summary
+
+# %% ../nbs/09_pretrain.ipynb #c0a7e004
+def agent_steps_behind(cfg:PretrainConfig, # a pre-training job whose run (in `cfg.run_dir`) has finished
+                      ) -> dict[str, int]:
+    "`played`: the agent steps of its own play (its summary's); `trained`: those of its data agents' training (each one's newest checkpoint); `total`."
+    played = read_json(Path(cfg.run_dir)/'summary.json').get('env_steps') or 0   # a reconstruction run records none: it counts observations
+    trained = sum(load_run(d).step for d in dict.fromkeys(cfg.data_policies))
+    return {'played': played, 'trained': trained, 'total': played + trained}
 
 # %% ../nbs/09_pretrain.ipynb #581f74c5
 def held_out_loss_bytes(model:WorldModel, # a trained model
