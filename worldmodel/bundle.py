@@ -50,8 +50,8 @@ class WorldModelSpec:
     "the value head's discount (None: no value head)"
     cell_map: tuple|None = None
     "(the tag feature's id, the game's tags, the class balance) of a head that draws every cell's tag (`dynamics.CellMapHead`; None: none)"
-    map_hidden: int|None = None
-    "the cell map head's hidden width (0: a linear readout of the latent; None: heads_hidden, as every model before the option)"
+    map_hidden: int = 512
+    "the cell map head's hidden width (0: a linear readout of the latent; models saved before the option had 512, the heads' width)"
     loss_weights: dict = field(default_factory=dict)
     "weight of each part of the predictive loss it was trained with (`dynamics.LOSS_PARTS`)"
     step_discount: float = 1.0
@@ -61,10 +61,9 @@ class WorldModelSpec:
 
     def __post_init__(self):
         # plain Python numbers (a gym space's `n` is a numpy integer): a checkpoint holding them loads with weights_only
-        for name in ('latent_dim', 'conv_channels', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden'): setattr(self, name, int(getattr(self, name)))
+        for name in ('latent_dim', 'conv_channels', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden', 'map_hidden'): setattr(self, name, int(getattr(self, name)))
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.value_discount is not None: self.value_discount = float(self.value_discount)
-        if self.map_hidden is not None: self.map_hidden = int(self.map_hidden)
         self.step_discount = float(self.step_discount)
         if self.cell_map is not None: self.cell_map = (int(self.cell_map[0]), int(self.cell_map[1]), *(float(v) for v in self.cell_map[2:]))
         self.loss_weights = {str(k): float(v) for k, v in self.loss_weights.items()}
@@ -101,7 +100,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                           horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
-                          map_hidden=config.get('map_hidden') if horizon and cell_map else None,
+                          map_hidden=config.get('map_hidden', 512),
                           game=dataclasses.asdict(game))
 
 # %% ../nbs/06_bundle.ipynb #b0d1e00f

@@ -167,7 +167,7 @@ def with_data_agent(cfg:PretrainConfig, # a predictive pre-training job that nam
 
 def agent_steps_line(cfg:PretrainConfig) -> str:
     "One line: the agent steps a finished pre-training run cost, its own play and the training of the agents that played (`pretrain.agent_steps_behind`)."
-    steps = agent_steps_behind(cfg)
+    steps = agent_steps_behind(cfg.run_dir)
     return f"agent steps behind this world model: {steps['total']:,} ({steps['played']:,} of its play, {steps['trained']:,} of its data agents' training)"
 
 def wants_data_agent(cfg:PretrainConfig, steps:int) -> bool:

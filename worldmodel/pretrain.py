@@ -449,11 +449,13 @@ def pretrain(cfg:PretrainConfig, # the job
         return summary
 
 # %% ../nbs/09_pretrain.ipynb #c0a7e004
-def agent_steps_behind(cfg:PretrainConfig, # a pre-training job whose run (in `cfg.run_dir`) has finished
+def agent_steps_behind(run_dir, # a finished pre-training run (its data policies are read from its config, relative paths from here)
                       ) -> dict[str, int]:
     "`played`: the agent steps of its own play (its summary's); `trained`: those of its data agents' training (each one's newest checkpoint); `total`."
-    played = read_json(Path(cfg.run_dir)/'summary.json').get('env_steps') or 0   # a reconstruction run records none: it counts observations
-    trained = sum(load_run(d).step for d in dict.fromkeys(cfg.data_policies))
+    run_dir = Path(run_dir)
+    played = read_json(run_dir/'summary.json').get('env_steps') or 0   # a reconstruction run records none: it counts observations
+    policies = PretrainConfig.from_dict({**read_json(run_dir/'config.json'), 'run_dir': str(run_dir)}).data_policies
+    trained = sum(load_run(d).step for d in dict.fromkeys(policies))
     return {'played': played, 'trained': trained, 'total': played + trained}
 
 # %% ../nbs/09_pretrain.ipynb #581f74c5
