@@ -12,7 +12,7 @@ from torch import nn
 from .tokens import NUM_TOKENS, TOKEN_BYTES, check_obs
 from .env import GameConfig, TASK, env_interface, game_differences, check_layout
 from .tasks import task_fields
-from .model import ObsBox, BoxConv, game_box, layer_init, encoder_inputs
+from .model import ObsBox, BoxConv, game_box, BOX_COUNTS, layer_init, encoder_inputs
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
 
@@ -151,7 +151,7 @@ class RolloutBuffer:
 @dataclass
 class PPOConfig(RunSettings, GameSettings):
     "Training an agent with PPO: observation pipeline, policy, PPO, logging (the run's and the game's fields: `RunSettings`, `GameSettings`; the game defaults to the task)."
-    CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp'), 'dream_advantages': ('batch', 'real-percentile')}   # the CLI offers these, validation enforces them
+    CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp'), 'box_counts': BOX_COUNTS, 'dream_advantages': ('batch', 'real-percentile')}   # the CLI offers these, validation enforces them
     GAME_DEFAULTS: ClassVar[dict] = task_fields(GameConfig(**TASK))   # without a task: the heart-source task, with the arena's tags
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
                                           'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
@@ -200,6 +200,8 @@ class PPOConfig(RunSettings, GameSettings):
     "channels of the raw pipeline's two convolutions"
     view_radius: int = 6
     "the raw pipeline sees the cells within this many rows and columns of the agent (6: the whole 13x13 window; 1: the 8 cells around it, a control for what the cells further off are worth)"
+    box_counts: str = 'linear'
+    "how the raw pipeline's box writes counts (`model.BOX_COUNTS`): 'linear', over the feature's normalisation; 'limits', an inventory as empty, some or full (`model.count_code`)"
     num_envs: int = 4
     "environments stepped side by side; rows of the batch = num_envs x num_agents"
     stagger_envs: bool = True
@@ -260,8 +262,8 @@ class PPOConfig(RunSettings, GameSettings):
             raise ValueError("PPOConfig.encoder, finetune_encoder and latent_adapter apply to obs='latent' only")
         if isinstance(self.view_radius, bool) or not isinstance(self.view_radius, (int, np.integer)) or not 0 <= self.view_radius <= 6:
             raise ValueError(f"PPOConfig.view_radius must be an integer from 0 to 6 (the whole window), got {self.view_radius!r}")
-        if self.obs == 'latent' and self.view_radius != 6:
-            raise ValueError("PPOConfig.view_radius applies to obs='raw' only (an encoder reads the whole observation)")
+        if self.obs == 'latent' and (self.view_radius != 6 or self.box_counts != 'linear'):
+            raise ValueError("PPOConfig.view_radius and box_counts apply to obs='raw' only (an encoder reads the observation as its world model was trained to)")
         if self.rollout_steps % self.bptt_horizon:
             raise ValueError(f"PPOConfig.rollout_steps ({self.rollout_steps}) must be a multiple of bptt_horizon ({self.bptt_horizon})")
         segments = self.rollout_steps // self.bptt_horizon * self.num_envs * self.num_agents
@@ -288,7 +290,7 @@ def make_policy(cfg:PPOConfig, device='cpu',
     game = cfg.game
     num_actions = env_interface(game).action_space.n
     if cfg.obs == 'raw':
-        encoder = BoxCNN(game_box(game, view_radius=int(cfg.view_radius)), channels=cfg.conv_channels)
+        encoder = BoxCNN(game_box(game, view_radius=int(cfg.view_radius), counts=cfg.box_counts), channels=cfg.conv_channels)
     else:
         world_model = world_model or load_world_model(cfg.encoder)
         check_layout(world_model.spec.game_config, game, f"the encoder {cfg.encoder}", "the agent's game")

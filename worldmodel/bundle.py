@@ -12,7 +12,7 @@ from .tokens import NUM_TOKENS
 from .env import GameConfig, env_interface, feature_table
 from .tasks import game_from_fields
 from .slots import SlotCodec
-from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, game_box, game_tokens
+from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, BOX_COUNTS, game_box, game_tokens
 from .runs import SavedRun, load_run, load_checkpoint
 from .dynamics import DynamicsHeads
 
@@ -34,6 +34,8 @@ class WorldModelSpec:
     "the MLP encoder's hidden widths; the decoder mirrors them, whatever the encoder"
     conv_channels: int = 32
     "the conv encoder's width ('conv' only)"
+    box_counts: str = 'linear'
+    "how the conv encoder's box writes counts ('conv' only; `model.BOX_COUNTS`; models saved before the option had 'linear')"
     objective: str = 'slots'
     "what the autoencoder reads and reconstructs (`model.OBJECTIVES`)"
     codec_positions: int = 0
@@ -67,6 +69,8 @@ class WorldModelSpec:
         self.step_discount = float(self.step_discount)
         if self.cell_map is not None: self.cell_map = (int(self.cell_map[0]), int(self.cell_map[1]), *(float(v) for v in self.cell_map[2:]))
         self.loss_weights = {str(k): float(v) for k, v in self.loss_weights.items()}
+        if self.box_counts not in BOX_COUNTS: raise ValueError(f"WorldModelSpec.box_counts must be one of {list(BOX_COUNTS)}, got {self.box_counts!r}")
+        if self.box_counts != 'linear' and self.encoder != 'conv': raise ValueError(f"WorldModelSpec.box_counts applies to the conv encoder only, got {self.box_counts!r} for {self.encoder!r}")
         if self.encoder not in ENCODERS: raise ValueError(f"WorldModelSpec.encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
         if self.objective not in OBJECTIVES: raise ValueError(f"WorldModelSpec.objective must be one of {list(OBJECTIVES)}, got {self.objective!r}")
         if (self.objective in SLOT_OBJECTIVES) != (self.codec_positions > 0):
@@ -95,7 +99,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
     weights = ({'reconstruction': 1.0, 'dynamics': config['dynamics_weight'], 'reward': config['reward_weight'],
                 'continue': config['continue_weight'], 'value': value, 'map': cell_map, 'imagined_map': config.get('imagined_map_weight', 0.0)} if horizon else {})
     game = GameConfig(**config['game']) if 'game' in config else game_from_fields(config, seed=config.get('seed', 0))   # a run's recorded game, as it was then
-    return WorldModelSpec(encoder=config.get('encoder_kind', 'mlp'), conv_channels=config.get('conv_channels', 32),
+    return WorldModelSpec(encoder=config.get('encoder_kind', 'mlp'), conv_channels=config.get('conv_channels', 32), box_counts=config.get('box_counts', 'linear'),
                           latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
                           horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
@@ -118,7 +122,8 @@ class WorldModelBundle(nn.Module):
              ) -> 'WorldModelBundle':
         "A new world model of `spec`, freshly initialised: the autoencoder first, then the heads."
         if codec is None and spec.codec_positions: codec = SlotCodec(spec.codec_positions, spec.num_tokens)
-        box = {'conv': game_box, 'tokens': game_tokens}[spec.encoder](spec.game_config) if spec.encoder != 'mlp' else None   # the encoder's parameter-free reader
+        box = (game_box(spec.game_config, counts=spec.box_counts) if spec.encoder == 'conv' else game_tokens(spec.game_config) if spec.encoder == 'tokens'
+               else None)   # the encoder's parameter-free reader
         autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec,
                                  box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map,

@@ -157,12 +157,12 @@ def with_data_agent(cfg:PretrainConfig, # a predictive pre-training job that nam
                     steps:int, # agent steps to train the data agent for
                     random_share:float=0.5, # the share of its actions made random when the job leaves random_share at 0
                    ) -> PretrainConfig:
-    "`cfg` learning from the play of a raw PPO agent trained `steps` agent steps on its game, in `run_dir/data-agent` (resumed there, or read when finished)."
+    "`cfg` learning from the play of a raw PPO agent trained `steps` agent steps on its game, in `run_dir/data-agent` (resumed there, or read when finished); it reads the box as the model's encoder does (`box_counts`)."
     if not cfg.horizon or cfg.data_policy: raise ValueError(f"with_data_agent: the job must be predictive (horizon > 0) and name no data_policy, got horizon {cfg.horizon}, data_policy {cfg.data_policy!r}")
     if cfg.extra_games: raise ValueError("a data agent plays one game: with extra_games, name an agent per task with --data-policy (such as 'runs/tasks/{task}-s0'), or pass --data-agent-steps 0")
     agent_dir = Path(cfg.run_dir).resolve()/DATA_AGENT_DIR   # absolute, as the notebook path saves it: both paths resume each other's runs
     game = {k: getattr(cfg, k) for k in GAME_OVERRIDES}   # the task and its fields: the job's game
-    train_agent(PPOConfig(run_dir=str(agent_dir), steps=steps, seed=cfg.seed, device=cfg.device, wandb=False, console_every=50, **game))
+    train_agent(PPOConfig(run_dir=str(agent_dir), steps=steps, seed=cfg.seed, device=cfg.device, wandb=False, console_every=50, box_counts=cfg.box_counts, **game))
     return dataclasses.replace(cfg, data_policy=str(agent_dir), random_share=cfg.random_share or random_share)
 
 def agent_steps_line(cfg:PretrainConfig) -> str:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
+import numpy as np
 from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, GLOBAL_LOCATION, FeatureTable, check_obs, padding_mask
 from .env import GameConfig, env_interface, feature_table, CHAIN_RESOURCES, COOLDOWN_ITEM
 from .slots import SlotCodec
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'SLOT_OBJECTIVES', 'TOKEN_COLUMNS', 'TokenMSE', 'PaddingAwareMSE', 'SlotObjective', 'SlotClassObjective',
-           'make_objective', 'game_features', 'ObsBox', 'game_box', 'layer_init', 'BoxConv', 'TokenReader',
-           'game_tokens', 'TokenSetEncoder', 'mlp', 'encoder_inputs', 'WorldModel']
+__all__ = ['OBJECTIVES', 'SLOT_OBJECTIVES', 'BOX_COUNTS', 'TOKEN_COLUMNS', 'TokenMSE', 'PaddingAwareMSE', 'SlotObjective',
+           'SlotClassObjective', 'make_objective', 'game_features', 'count_code', 'ObsBox', 'inventory_limits',
+           'game_box', 'layer_init', 'BoxConv', 'TokenReader', 'game_tokens', 'TokenSetEncoder', 'mlp',
+           'encoder_inputs', 'WorldModel']
 
 # %% ../nbs/03_model.ipynb #7d92e59a
 class TokenMSE(nn.Module):
@@ -167,6 +169,14 @@ def game_features(game:GameConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
     else: cells = ('agent:group', 'agent_id', 'tag') + (('inv:heart',) if game.heart_sources else ())
     return cells, ('episode_completion_pct', 'last_action', 'last_reward')
 
+# %% ../nbs/03_model.ipynb #c0a1e002
+def count_code(count:torch.Tensor, # counts, 0 and up
+               limit:int, # the most it holds (a count at or above it is full)
+              ) -> torch.Tensor:
+    "Counts written as 0 (empty), 0.5 to 0.75 (one to `limit - 1`, in order) or 1 (full)."
+    some = 0.5 + 0.25 * (count.float() - 1) / max(1, limit - 2)
+    return torch.where(count <= 0, 0.0, torch.where(count >= limit, 1.0, some))
+
 # %% ../nbs/03_model.ipynb #ce696ef2
 class ObsBox(nn.Module):
     "Tokens `(B, 200, 3)` uint8 -> a dense box `(B, layers, 13, 13)` and the global features `(B, globals)`."
@@ -176,6 +186,7 @@ class ObsBox(nn.Module):
                  global_features:tuple[str, ...]|None=None, # features read from global tokens (default: every feature)
                  window:int=13, # side of the egocentric window
                  view_radius:int|None=None, # place only the cells within this many rows and columns of the agent's (None: the whole window)
+                 count_limits:dict[str, int]|None=None, # cell features that count (an inventory) and the most each holds: written as empty, some or full, far apart (None: every value over its normalisation)
                 ):
         super().__init__()
         if view_radius is not None and not (isinstance(view_radius, int) and 0 <= view_radius <= window // 2):
@@ -185,7 +196,7 @@ class ObsBox(nn.Module):
         global_features = tuple(names if global_features is None else global_features)
         for name in (*cell_features, *global_features):
             if name not in features: raise ValueError(f"feature {name!r} is not in the game's feature table")
-        self.features, self.num_tags, self.window, self.view_radius = features, num_tags, window, view_radius
+        self.features, self.num_tags, self.window, self.view_radius, self.count_limits = features, num_tags, window, view_radius, dict(count_limits or {})
         self.cell_features, self.global_features = cell_features, global_features
         # a value layer per cell feature but the tag, then a one-hot layer per tag value
         valued = [n for n in cell_features if n != 'tag']
@@ -198,6 +209,10 @@ class ObsBox(nn.Module):
         values = torch.arange(256.0)
         offset, value = torch.full((256, 256), -1), torch.zeros(256, 256)
         for f in features.features: value[f.id] = values / f.normalization
+        for name, limit in (count_limits or {}).items():
+            if name not in cell_features or name == 'tag': raise ValueError(f"count_limits names {name!r}, which is not one of the box's valued cell features")
+            if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1: raise ValueError(f"count_limits[{name!r}] must be a positive integer, got {limit!r}")
+            value[features[name].id] = count_code(values, int(limit))
         for i, n in enumerate(valued): offset[features[n].id] = i * self.cells
         if 'tag' in cell_features:
             tag = features['tag'].id
@@ -236,12 +251,24 @@ class ObsBox(nn.Module):
         flat = self.flat(obs)
         return flat[:, :self.box_size].view(-1, self.num_layers, self.window, self.window), flat[:, self.box_size:]
 
+# %% ../nbs/03_model.ipynb #c0a1e005
+BOX_COUNTS = ('linear', 'limits')   # how a box writes counts: over the feature's normalisation, or empty / some / full (`count_code`)
+
+def inventory_limits(game:GameConfig) -> dict[str, int]:
+    "The box's inventory features (`inv:<item>`) and the most an agent of `game` carries of each."
+    inventory = game.mettagrid().game.agent.inventory
+    limits = {item: int(rule.base) for rule in inventory.limits.values() for item in rule.resources}
+    return {name: limits.get(name[len('inv:'):], int(inventory.default_limit)) for name in game_features(game)[0] if name.startswith('inv:')}
+
 # %% ../nbs/03_model.ipynb #a7c30b02
 def game_box(game:GameConfig, # the game whose observations it places
              view_radius:int|None=None, # place only the cells this close to the agent (`ObsBox`; None: the whole window)
+             counts:str='linear', # how counts are written (`BOX_COUNTS`): 'linear', over the feature's normalisation; 'limits', empty / some / full against `inventory_limits`
             ) -> ObsBox:
     "The dense box of the features `game` emits (`game_features`): the raw agent's input and the conv world model's."
-    return ObsBox(feature_table(game), len(env_interface(game).tags), *game_features(game), view_radius=view_radius)
+    if counts not in BOX_COUNTS: raise ValueError(f"counts must be one of {BOX_COUNTS}, got {counts!r}")
+    return ObsBox(feature_table(game), len(env_interface(game).tags), *game_features(game), view_radius=view_radius,
+                  count_limits=inventory_limits(game) if counts == 'limits' else None)
 
 # %% ../nbs/03_model.ipynb #5b083c42
 def layer_init(layer:nn.Module, gain:float=2 ** 0.5, bias:float=0.0) -> nn.Module:

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 from .tokens import token_metrics
 from .env import GameConfig, ObservationCollector, ParallelCollector, HELD_OUT_SEED
 from .tasks import get_task
-from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES
+from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, BOX_COUNTS
 from .slots import SlotCodec
 from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, SavedRun, check_choices,
                              check_fields, RunSettings, GameSettings, read_json, load_run)
@@ -38,7 +38,7 @@ LR_SCHEDULES = ('constant', 'cosine')
 @dataclass
 class PretrainConfig(RunSettings, GameSettings):
     "Pre-training the world model: data, model, optimisation, logging and checkpoints (the run's and the game's fields: `RunSettings`, `GameSettings`)."
-    CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES), 'encoder_kind': ('auto', *ENCODERS)}   # the CLI offers these, validation enforces them
+    CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES), 'encoder_kind': ('auto', *ENCODERS), 'box_counts': BOX_COUNTS}   # the CLI offers these, validation enforces them
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'num_envs', 'parallel_collection', 'device', 'compile', 'log_every', 'console_every',
                                           'checkpoint_every', 'checkpoint_seconds', 'keep_checkpoints', 'heartbeat_seconds', 'eval_every',
                                           'eval_obs', 'wandb', 'wandb_project')   # what does not change what is learned
@@ -60,6 +60,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "the encoder: 'mlp' (the seed's, over the objective's inputs), 'conv' (a CNN over the dense box the raw agent reads, `model.BoxConv`), 'tokens' (attention over the token set, `model.TokenSetEncoder`), or 'auto': 'conv' for a predictive model (horizon > 0; measured best, `experiments/agents.ipynb`), the seed's 'mlp' otherwise"
     conv_channels: int = 32
     "the conv encoder's width (encoder_kind 'conv')"
+    box_counts: str = 'linear'
+    "how the conv encoder's box writes counts (`model.BOX_COUNTS`): 'linear', over the feature's normalisation; 'limits', an inventory as empty, some or full (`model.count_code`); the data agent `worldmodel pretrain` trains reads the same box"
     objective: str = 'slots'
     "what the network reads and reconstructs: 'slots' (chosen by measurement), 'slot-classes', 'balanced-classes' (rare classes weighted up), 'raw-mse' (the reference), 'unit-mse' or 'padding-aware'"
     class_balance: float = 0.5
@@ -123,6 +125,7 @@ class PretrainConfig(RunSettings, GameSettings):
                               **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight')}})
         check_choices(self)
         if self.encoder_kind == 'auto': self.encoder_kind = 'conv' if self.horizon else 'mlp'   # saved resolved: the run says what it trained
+        if self.box_counts != 'linear' and self.encoder_kind != 'conv': raise ValueError(f"PretrainConfig.box_counts applies to encoder_kind 'conv' only, got {self.encoder_kind!r}")
         super().__post_init__()   # the run's and the game's fields
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
         if self.imagined_map_weight and not (self.horizon and self.map_weight):
