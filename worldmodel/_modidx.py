@@ -402,6 +402,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.probe.probe_runs': ('probe.html#probe_runs', 'worldmodel/probe.py'),
                                   'worldmodel.probe.probe_table': ('probe.html#probe_table', 'worldmodel/probe.py'),
                                   'worldmodel.probe.raw_box_features': ('probe.html#raw_box_features', 'worldmodel/probe.py'),
+                                  'worldmodel.probe.reward_probe': ('probe.html#reward_probe', 'worldmodel/probe.py'),
                                   'worldmodel.probe.roc_auc': ('probe.html#roc_auc', 'worldmodel/probe.py')},
             'worldmodel.report': { 'worldmodel.report.agents_in_view': ('report.html#agents_in_view', 'worldmodel/report.py'),
                                    'worldmodel.report.cell_features': ('report.html#cell_features', 'worldmodel/report.py'),

@@ -18,7 +18,7 @@ __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions',
            'linear_probe', 'auc_difference', 'raw_box_features', 'batched_features', 'latent_features', 'probe_table',
            'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison',
            'probe_return_correlation', 'agent_inputs', 'fit_cell_mlp', 'cell_probe_map', 'by_distance',
-           'plot_cell_probe_maps']
+           'plot_cell_probe_maps', 'reward_probe']
 
 # %% ../nbs/11_probe.ipynb #27c1cfae
 def collect_transitions(game:GameConfig, # the game to play
@@ -167,9 +167,11 @@ def auc_difference(scores_a:np.ndarray, scores_b:np.ndarray, # two scorers' scor
 PROBES = (*[f'source_{d}' for d in DIRECTIONS], *[f'wall_{d}' for d in DIRECTIONS], 'sources_in_view', 'agents_in_view',
           'nearest_source_row', 'nearest_source_col', 'reward')
 
-def raw_box_features(game:GameConfig):
+def raw_box_features(game:GameConfig,
+                     counts:str='linear', # how the box writes counts (`model.BOX_COUNTS`)
+                    ):
     "Observations -> the raw agent's dense box and global vector (the probe table's reference row)."
-    box = game_box(game)
+    box = game_box(game, counts=counts)
     return lambda obs: box.flat(torch.from_numpy(obs)).numpy()
 
 def batched_features(encode, # tokens (B, 200, 3) uint8 tensor -> features (B, D) tensor
@@ -373,3 +375,31 @@ def plot_cell_probe_maps(maps:dict, # name -> `cell_probe_map` map
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label='AUC: a source in this cell')
     if title: fig.suptitle(title, fontsize=9)
     return fig
+
+# %% ../nbs/11_probe.ipynb #c7e11b02
+def reward_probe(representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)
+                 train:dict, test:dict, # `collect_transitions` outputs (different seeds): 'obs', 'actions', 'rewards'
+                 num_actions:int, # the game's actions (the one-hot's width)
+                 hidden:int=256, epochs:int=20, batch:int=256, lr:float=1e-3,
+                 seed:int=0, # the probe's initialisation and batch order (the global stream is left alone)
+                ) -> dict[str, float]:
+    "Name -> test R^2 of the reward, by an MLP on the representation's standardised features (those that vary in `train`) and the action's one-hot, fitted on `train`."
+    actions = lambda d: np.eye(num_actions, dtype=np.float32)[d['actions']]
+    y = torch.as_tensor(train['rewards'], dtype=torch.float32)
+    out = {}
+    for name, features in representations.items():
+        f_train, f_test = features(train['obs']), features(test['obs'])
+        varies = f_train.std(0) > 0   # a column constant in training teaches nothing, and standardised by ~0 it would blow up where the test split moves it
+        x_train, x_test = _standardise(f_train[:, varies], f_test[:, varies])
+        x_train = torch.as_tensor(np.concatenate([x_train, actions(train)], 1), dtype=torch.float32)
+        x_test = torch.as_tensor(np.concatenate([x_test, actions(test)], 1), dtype=torch.float32)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = torch.nn.Sequential(torch.nn.Linear(x_train.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+            opt = torch.optim.Adam(net.parameters(), lr=lr)
+            for _ in range(epochs):
+                for idx in torch.randperm(len(x_train)).split(batch):
+                    loss = ((net(x_train[idx]).squeeze(-1) - y[idx]) ** 2).mean()
+                    opt.zero_grad(); loss.backward(); opt.step()
+        with torch.no_grad(): out[name] = _r2(net(x_test).squeeze(-1).numpy(), test['rewards'])
+    return out
