@@ -155,7 +155,7 @@ class PPOConfig(RunSettings, GameSettings):
     GAME_DEFAULTS: ClassVar[dict] = task_fields(GameConfig(**TASK))   # without a task: the heart-source task, with the arena's tags
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
                                           'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
-    ABSENT_MEANS: ClassVar[dict] = {'latent_adapter': 0}   # a run saved before the adapter existed read the latent as it is
+    ABSENT_MEANS: ClassVar[dict] = {'latent_adapter': 0, 'box_counts': 'linear'}   # a run saved before the adapter existed read the latent as it is; before box_counts, counts were linear
     AUTO_DEFAULTS: ClassVar[dict] = {'latent_adapter': "128 with --obs latent, 0 with raw"}   # what a None default becomes (the CLI's help says so)
     run_dir: str = 'runs/agent'
     steps: int = 2_000_000

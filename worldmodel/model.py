@@ -256,9 +256,8 @@ BOX_COUNTS = ('linear', 'limits')   # how a box writes counts: over the feature'
 
 def inventory_limits(game:GameConfig) -> dict[str, int]:
     "The box's inventory features (`inv:<item>`) and the most an agent of `game` carries of each."
-    inventory = game.mettagrid().game.agent.inventory
-    limits = {item: int(rule.base) for rule in inventory.limits.values() for item in rule.resources}
-    return {name: limits.get(name[len('inv:'):], int(inventory.default_limit)) for name in game_features(game)[0] if name.startswith('inv:')}
+    inventory = game.mettagrid().game.agent.inventory   # its `get_limit`: the first rule naming the item, else the default
+    return {name: int(inventory.get_limit(name[len('inv:'):])) for name in game_features(game)[0] if name.startswith('inv:')}
 
 # %% ../nbs/03_model.ipynb #a7c30b02
 def game_box(game:GameConfig, # the game whose observations it places

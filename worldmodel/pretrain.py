@@ -42,7 +42,7 @@ class PretrainConfig(RunSettings, GameSettings):
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'num_envs', 'parallel_collection', 'device', 'compile', 'log_every', 'console_every',
                                           'checkpoint_every', 'checkpoint_seconds', 'keep_checkpoints', 'heartbeat_seconds', 'eval_every',
                                           'eval_obs', 'wandb', 'wandb_project')   # what does not change what is learned
-    ABSENT_MEANS: ClassVar[dict] = {'encoder_kind': 'mlp'}   # a run saved before encoders were a choice had the seed's MLP
+    ABSENT_MEANS: ClassVar[dict] = {'encoder_kind': 'mlp', 'box_counts': 'linear'}   # a run saved before encoders were a choice had the seed's MLP; before box_counts, counts were linear
     run_dir: str = 'runs/pretrain'
     steps: int = 100_000_000
     "observations to consume in total (the seed's full job is 100M)"

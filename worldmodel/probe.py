@@ -171,8 +171,7 @@ def raw_box_features(game:GameConfig,
                      counts:str='linear', # how the box writes counts (`model.BOX_COUNTS`)
                     ):
     "Observations -> the raw agent's dense box and global vector (the probe table's reference row)."
-    box = game_box(game, counts=counts)
-    return lambda obs: box.flat(torch.from_numpy(obs)).numpy()
+    return batched_features(game_box(game, counts=counts).flat)
 
 def batched_features(encode, # tokens (B, 200, 3) uint8 tensor -> features (B, D) tensor
                      batch:int=4096):
@@ -382,8 +381,8 @@ def reward_probe(representations:dict, # name -> function from observations (B, 
                  num_actions:int, # the game's actions (the one-hot's width)
                  hidden:int=256, epochs:int=20, batch:int=256, lr:float=1e-3,
                  seed:int=0, # the probe's initialisation and batch order (the global stream is left alone)
-                ) -> dict[str, float]:
-    "Name -> test R^2 of the reward, by an MLP on the representation's standardised features (those that vary in `train`) and the action's one-hot, fitted on `train`."
+                ) -> dict[str, dict[str, float]]:
+    "Name -> `{'test': R^2, 'fitted': R^2}` of the reward, by an MLP on the representation's standardised features (those that vary in `train`) and the action's one-hot, fitted on `train`: held out, and on the sample it was fitted on (how well it fits at all)."
     actions = lambda d: np.eye(num_actions, dtype=np.float32)[d['actions']]
     y = torch.as_tensor(train['rewards'], dtype=torch.float32)
     out = {}
@@ -401,5 +400,5 @@ def reward_probe(representations:dict, # name -> function from observations (B, 
                 for idx in torch.randperm(len(x_train)).split(batch):
                     loss = ((net(x_train[idx]).squeeze(-1) - y[idx]) ** 2).mean()
                     opt.zero_grad(); loss.backward(); opt.step()
-        with torch.no_grad(): out[name] = _r2(net(x_test).squeeze(-1).numpy(), test['rewards'])
+        with torch.no_grad(): out[name] = {'test': _r2(net(x_test).squeeze(-1).numpy(), test['rewards']), 'fitted': _r2(net(x_train).squeeze(-1).numpy(), train['rewards'])}
     return out
