@@ -390,6 +390,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.probe.collect_transitions': ('probe.html#collect_transitions', 'worldmodel/probe.py'),
                                   'worldmodel.probe.fit_cell_mlp': ('probe.html#fit_cell_mlp', 'worldmodel/probe.py'),
                                   'worldmodel.probe.fit_logistic': ('probe.html#fit_logistic', 'worldmodel/probe.py'),
+                                  'worldmodel.probe.fit_mlp': ('probe.html#fit_mlp', 'worldmodel/probe.py'),
                                   'worldmodel.probe.format_box_comparison': ('probe.html#format_box_comparison', 'worldmodel/probe.py'),
                                   'worldmodel.probe.format_probe_table': ('probe.html#format_probe_table', 'worldmodel/probe.py'),
                                   'worldmodel.probe.latent_features': ('probe.html#latent_features', 'worldmodel/probe.py'),

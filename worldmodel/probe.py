@@ -17,7 +17,7 @@ from .model import game_box
 __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions', 'probe_labels', 'roc_auc', 'fit_logistic',
            'linear_probe', 'auc_difference', 'raw_box_features', 'batched_features', 'latent_features', 'probe_table',
            'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison',
-           'probe_return_correlation', 'agent_inputs', 'fit_cell_mlp', 'cell_probe_map', 'by_distance',
+           'probe_return_correlation', 'agent_inputs', 'fit_mlp', 'fit_cell_mlp', 'cell_probe_map', 'by_distance',
            'plot_cell_probe_maps', 'reward_probe']
 
 # %% ../nbs/11_probe.ipynb #27c1cfae
@@ -304,6 +304,27 @@ def agent_inputs(policy, # an `AgentPolicy` (e.g. `agent_actor`'s, or `make_poli
     "Observations -> the features the policy's core reads (float32), as its rollout computes them."
     return batched_features(policy.encoder, batch)
 
+# %% ../nbs/11_probe.ipynb #c7e11a09
+def fit_mlp(x:torch.Tensor, # (N, D) features
+            y:torch.Tensor, # (N, T) targets
+            loss_fn, # (outputs (B, T), targets (B, T)) -> the loss to minimise
+            hidden:int=256, # width of each hidden layer
+            depth:int=1, # hidden layers (each Linear -> ReLU)
+            epochs:int=30, batch:int=256, lr:float=1e-3, weight_decay:float=0.0,
+            seed:int=0, # the initialisation and batch order (the global stream is left alone)
+           ) -> torch.nn.Module:
+    "The probes' small MLP (features -> `depth` ReLU layers -> `T` outputs), fitted by Adam on shuffled minibatches."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        widths = [x.shape[1]] + [hidden] * depth
+        net = torch.nn.Sequential(*[m for i, o in zip(widths, widths[1:]) for m in (torch.nn.Linear(i, o), torch.nn.ReLU())], torch.nn.Linear(widths[-1], y.shape[1]))
+        opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
+        for _ in range(epochs):
+            for idx in torch.randperm(len(x)).split(batch):
+                loss = loss_fn(net(x[idx]), y[idx])
+                opt.zero_grad(); loss.backward(); opt.step()
+    return net
+
 # %% ../nbs/11_probe.ipynb #c7e11a07
 def fit_cell_mlp(x:np.ndarray, # (N, D) standardised features
                  y:np.ndarray, # (N, T) bool targets (e.g. one per cell)
@@ -314,14 +335,8 @@ def fit_cell_mlp(x:np.ndarray, # (N, D) standardised features
     "A small MLP probe (features -> ReLU layer -> a logit per target), every target at once, each target's positives weighing as much as its negatives; returns `features -> (N, T) scores`."
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     share = yt.mean(0).clamp(1e-4, 1 - 1e-4)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, y.shape[1]))
-        opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-        for _ in range(epochs):
-            for idx in torch.randperm(len(xt)).split(batch):
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xt[idx]), yt[idx], pos_weight=(1 - share) / share)
-                opt.zero_grad(); loss.backward(); opt.step()
+    balanced = lambda out, target: torch.nn.functional.binary_cross_entropy_with_logits(out, target, pos_weight=(1 - share) / share)
+    net = fit_mlp(xt, yt, balanced, hidden, 1, epochs, batch, lr, weight_decay, seed)
     return lambda features: net(torch.as_tensor(features, dtype=torch.float32)).detach().numpy()
 
 # %% ../nbs/11_probe.ipynb #c7e11a03
@@ -384,7 +399,8 @@ def reward_probe(representations:dict, # name -> function from observations (B, 
                 ) -> dict[str, dict[str, float]]:
     "Name -> `{'test': R^2, 'fitted': R^2}` of the reward, by an MLP on the representation's standardised features (those that vary in `train`) and the action's one-hot, fitted on `train`: held out, and on the sample it was fitted on (how well it fits at all)."
     actions = lambda d: np.eye(num_actions, dtype=np.float32)[d['actions']]
-    y = torch.as_tensor(train['rewards'], dtype=torch.float32)
+    y = torch.as_tensor(train['rewards'], dtype=torch.float32)[:, None]
+    mse = lambda out, target: ((out - target) ** 2).mean()
     out = {}
     for name, features in representations.items():
         f_train, f_test = features(train['obs']), features(test['obs'])
@@ -392,13 +408,6 @@ def reward_probe(representations:dict, # name -> function from observations (B, 
         x_train, x_test = _standardise(f_train[:, varies], f_test[:, varies])
         x_train = torch.as_tensor(np.concatenate([x_train, actions(train)], 1), dtype=torch.float32)
         x_test = torch.as_tensor(np.concatenate([x_test, actions(test)], 1), dtype=torch.float32)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            net = torch.nn.Sequential(torch.nn.Linear(x_train.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
-            opt = torch.optim.Adam(net.parameters(), lr=lr)
-            for _ in range(epochs):
-                for idx in torch.randperm(len(x_train)).split(batch):
-                    loss = ((net(x_train[idx]).squeeze(-1) - y[idx]) ** 2).mean()
-                    opt.zero_grad(); loss.backward(); opt.step()
+        net = fit_mlp(x_train, y, mse, hidden, 2, epochs, batch, lr, seed=seed)
         with torch.no_grad(): out[name] = {'test': _r2(net(x_test).squeeze(-1).numpy(), test['rewards']), 'fitted': _r2(net(x_train).squeeze(-1).numpy(), train['rewards'])}
     return out
