@@ -31,14 +31,15 @@ from mettagrid.mapgen.scenes.biome_caves import BiomeCaves
 from mettagrid.mapgen.scenes.varied_terrain import VariedTerrain
 from mettagrid.mapgen.scenes.make_connected import MakeConnected
 
-from .tokens import NUM_TOKENS, TOKEN_BYTES, FeatureTable, cell_tokens
+from .tokens import NUM_TOKENS, TOKEN_BYTES, PAD_BYTE, FeatureTable, cell_tokens
 
 # %% auto #0
 __all__ = ['CHAIN_RESOURCES', 'COOLDOWN_ITEM', 'TERRAINS', 'ROLES', 'SUITE_OBJECTS', 'GAME_FIELDS', 'GAME_MECHANICS',
-           'HELD_OUT_SEED', 'Policy', 'TASK', 'MAX_RETURN', 'role_orders', 'GameConfig', 'game_differences',
-           'env_interface', 'observation_space', 'action_space', 'feature_table', 'layout_differences', 'check_layout',
-           'new_simulation', 'RandomPolicy', 'ObservationCollector', 'ParallelCollector', 'task_game', 'VecEnv',
-           'random_return', 'tag_layers']
+           'HELD_OUT_SEED', 'Policy', 'GLOBAL_TOKEN_ROOM', 'TASK', 'MAX_RETURN', 'role_orders', 'GameConfig',
+           'game_differences', 'env_interface', 'observation_space', 'action_space', 'feature_table',
+           'layout_differences', 'check_layout', 'new_simulation', 'RandomPolicy', 'simulator_tokens',
+           'read_observations', 'ObservationCollector', 'ParallelCollector', 'task_game', 'VecEnv', 'random_return',
+           'tag_layers']
 
 # %% ../nbs/01_env.ipynb #b7193ed0
 CHAIN_RESOURCES = ('ore_red', 'battery_red', 'ore_blue', 'battery_blue', 'ore_green', 'battery_green')   # a chain's items, in order: the arena's own names, so its feature table does not change
@@ -135,6 +136,7 @@ class GameConfig:
     def chain_items(self) -> tuple[str, ...]: return CHAIN_RESOURCES[:self.chain_length]
 
     def mettagrid(self, roles:tuple[int, ...]|None=None, # `roles[j]`: the step converter j does (default: the first of `role_orders`)
+                  simulator:bool=False, # the simulator's own: its token budget is `simulator_tokens`, room for any observation (`read_observations` keeps the nearest `num_tokens`)
                  ):
         "The `MettaGridConfig` for this game (an episode's: `roles` picks the converters' order)."
         cfg = make_arena(num_agents=self.num_agents)
@@ -158,6 +160,7 @@ class GameConfig:
             for name, obj in cfg.game.objects.items():
                 if getattr(obj, 'on_use_handler', None) is not None and name != 'sink': self._add_cooldown(cfg, name)
         self._place(cfg, placed)
+        if simulator: cfg.game.obs.num_tokens = max(self.num_tokens, simulator_tokens(cfg))
         return cfg
 
     def _source(self, name:str, item:str) -> GridObjectConfig:
@@ -263,14 +266,14 @@ Policy = Callable[[np.ndarray], np.ndarray]
 
 def new_simulation(game:GameConfig, # the game
                    rng:np.random.Generator, # draws the map's seed (and the converters' order, where it changes per episode)
-                   mg=None, # the game's `MettaGridConfig`, built once by the caller (`game.mettagrid()`); a game whose roles change builds its own
+                   mg=None, # the game's simulator config, built once by the caller (`game.mettagrid(simulator=True)`); a game whose roles change builds its own
                   ) -> Simulation:
-    "A fresh episode of `game` on a map seeded from `rng` (the map builder draws its own randomness unless seeded)."
+    "A fresh episode of `game` on a map seeded from `rng` (the map builder draws its own randomness unless seeded); read it with `read_observations`."
     seed = int(rng.integers(2**31 - 1))
     if game.roles != 'fixed':
         orders = role_orders(game.chain_length, game.roles)
-        mg = game.mettagrid(roles=orders[int(rng.integers(len(orders)))])
-    mg = mg or game.mettagrid()
+        mg = game.mettagrid(roles=orders[int(rng.integers(len(orders)))], simulator=True)
+    mg = mg or game.mettagrid(simulator=True)
     mg.game.map_builder.seed = seed
     return Simulation(mg, seed=seed)
 
@@ -280,6 +283,24 @@ class RandomPolicy:
         self.num_actions, self.rng = num_actions, np.random.default_rng(seed)
     def __call__(self, obs:np.ndarray) -> np.ndarray:
         return self.rng.integers(0, self.num_actions, size=len(obs), dtype=np.int32)
+
+# %% ../nbs/01_env.ipynb #3b0d9e11
+GLOBAL_TOKEN_ROOM = 16   # the global tokens an observation can carry (3 in these games: progress, last action, last reward)
+
+def simulator_tokens(mg, # a `MettaGridConfig`
+                    ) -> int:
+    "Tokens one observation of `mg` can hold at most: the global ones, three per cell of the window (a tag, a stock, a cooldown count) and every agent in view with its whole inventory (a tag, a group, an id, a vibe and two tokens per item)."
+    cells = mg.game.obs.width * mg.game.obs.height
+    return GLOBAL_TOKEN_ROOM + 3 * cells + mg.game.num_agents * (4 + 2 * len(mg.game.resource_names))
+
+def read_observations(sim:Simulation, # a simulation of `new_simulation` (its budget: `simulator_tokens`)
+                      out:np.ndarray, # (agents, num_tokens, 3) uint8, written in place
+                     ) -> int:
+    "Write each agent's first `out.shape[1]` tokens (the nearest: the simulator writes them nearest first) into `out`; the number of observations that held more."
+    view, t = sim._c_sim.observations(), out.shape[1]
+    if view.shape[1] < t: raise ValueError(f"the simulation's budget is {view.shape[1]} tokens, fewer than the {t} asked for: build it with `new_simulation`")
+    out[:] = view[:, :t]
+    return int((view[:, t] != PAD_BYTE).any(-1).sum()) if view.shape[1] > t else 0
 
 # %% ../nbs/01_env.ipynb #90c0e7bb
 class ObservationCollector:
@@ -295,11 +316,12 @@ class ObservationCollector:
         self.rng = np.random.default_rng(seed)
         self.num_actions = action_space(game).n
         self.policy = policy if policy is not None else RandomPolicy(self.num_actions, seed=seed)
-        self._mg = game.mettagrid()
+        self._mg = game.mettagrid(simulator=True)
         self.envs = [self._new_env() for _ in range(num_envs)]
         self._next_env = 0
         self.env_steps = 0      # env.step() calls so far
         self.episodes = 0       # episodes finished so far
+        self.truncated = 0      # observations cut to `num_tokens` so far (`read_observations`)
 
     def _new_env(self): return new_simulation(self.game, self.rng, self._mg)
 
@@ -310,7 +332,7 @@ class ObservationCollector:
         "Write env `i`'s current observations into `out` (agents, 200, 3), act, step it."
         sim = self.envs[i]
         c = sim._c_sim
-        out[:] = c.observations()
+        self.truncated += read_observations(sim, out)
         actions = np.asarray(self.policy(out))
         if actions.shape != (len(out),):
             raise ValueError(f"policy returned actions of shape {actions.shape}, expected ({len(out)},)")
@@ -455,8 +477,9 @@ class VecEnv:
         self.num_rows = num_envs * game.num_agents
         self.num_actions = action_space(game).n
         self.rng = np.random.default_rng(seed)
-        self._mg = game.mettagrid()
+        self._mg = game.mettagrid(simulator=True)
         self.envs = [self._new_env() for _ in range(num_envs)]
+        self.truncated = 0                                     # observations cut to `num_tokens` so far (`read_observations`)
         self.obs = np.empty((self.num_rows, game.num_tokens, TOKEN_BYTES), np.uint8)
         self.returns = np.zeros(self.num_rows, np.float64)   # running return of each agent's episode
         self.lengths = np.zeros(num_envs, np.int64)
@@ -474,7 +497,7 @@ class VecEnv:
 
     def observe(self) -> np.ndarray:
         "Every agent's current observation `(N, 200, 3)` uint8 (a buffer overwritten by the next call)."
-        for i, sim in enumerate(self.envs): self.obs[self._rows(i)] = sim._c_sim.observations()
+        for i, sim in enumerate(self.envs): self.truncated += read_observations(sim, self.obs[self._rows(i)])
         return self.obs
 
     def step(self, actions) -> tuple[np.ndarray, np.ndarray]:

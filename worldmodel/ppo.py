@@ -295,7 +295,7 @@ def train_agent(cfg:PPOConfig, # the job
                 policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm = stats['ppo']
                 run.fail_if_nonfinite(policy_loss + value_loss, f"the loss of the update ending at agent step {step:,}")
                 var = returns.var()
-                metrics = {'charts/agent_steps': step, 'charts/updates': update,
+                metrics = {'charts/agent_steps': step, 'charts/updates': update, 'charts/truncated_obs': env.truncated,
                            'charts/sps': cfg.steps_per_rollout / (time.time() - t_update),
                            'ppo/policy_loss': policy_loss, 'ppo/value_loss': value_loss, 'ppo/entropy': entropy,
                            'ppo/approx_kl': approx_kl, 'ppo/clip_frac': clip_frac, 'ppo/grad_norm': grad_norm,

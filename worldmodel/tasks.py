@@ -8,7 +8,8 @@ import os, importlib.util
 from pathlib import Path
 import numpy as np
 
-from .env import GameConfig, TASK, MAX_RETURN, GAME_FIELDS, random_return, new_simulation
+from .tokens import TOKEN_BYTES
+from .env import GameConfig, TASK, MAX_RETURN, GAME_FIELDS, random_return, new_simulation, read_observations
 
 # %% auto #0
 __all__ = ['FAMILIES', 'SPLITS', 'TASKS', 'MAP_COLOURS', 'TASK_FILES_ENV', 'Task', 'task', 'get_task', 'task_names', 'suite_game',
@@ -240,8 +241,10 @@ def record_episode(game:GameConfig, # the game to play
         for o in objects: f[o['r'], o['c']] = kinds['agent' if o['type_name'].startswith('agent') else 'wall' if o['type_name'] == 'hub' else o['type_name']]
         return f
     frames, rewards, starts = [frame()], [], np.ones(game.num_agents, bool)
+    obs = np.empty((game.num_agents, game.num_tokens, TOKEN_BYTES), np.uint8)
     for _ in range(steps or game.max_steps):
-        mg.actions()[:] = np.asarray(policy(mg.observations(), starts)); sim.step(); starts[:] = False
+        read_observations(sim, obs)
+        mg.actions()[:] = np.asarray(policy(obs, starts)); sim.step(); starts[:] = False
         rewards.append(float(mg.rewards().mean())); frames.append(frame())
         if sim.is_done(): break
     sim.close()
