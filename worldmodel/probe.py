@@ -8,7 +8,8 @@ import torch
 
 import matplotlib.pyplot as plt
 
-from .env import GameConfig, VecEnv, task_game, tag_layers, check_layout, HELD_OUT_SEED
+from .env import GameConfig, VecEnv, task_game, tag_layers, check_layout, feature_table, HELD_OUT_SEED
+from .tokens import pack_location
 from .runs import replace_record, load_run
 from .bundle import load_world_model
 from .model import game_box
@@ -18,7 +19,7 @@ __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions',
            'linear_probe', 'auc_difference', 'raw_box_features', 'batched_features', 'latent_features', 'probe_table',
            'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison',
            'probe_return_correlation', 'agent_inputs', 'fit_mlp', 'fit_cell_mlp', 'cell_probe_map', 'by_distance',
-           'plot_cell_probe_maps', 'reward_probe']
+           'plot_cell_probe_maps', 'reward_probe', 'held_items', 'holding_probe']
 
 # %% ../nbs/11_probe.ipynb #27c1cfae
 def collect_transitions(game:GameConfig, # the game to play
@@ -410,4 +411,26 @@ def reward_probe(representations:dict, # name -> function from observations (B, 
         x_test = torch.as_tensor(np.concatenate([x_test, actions(test)], 1), dtype=torch.float32)
         net = fit_mlp(x_train, y, mse, hidden, 2, epochs, batch, lr, seed=seed)
         with torch.no_grad(): out[name] = {'test': _r2(net(x_test).squeeze(-1).numpy(), test['rewards']), 'fitted': _r2(net(x_train).squeeze(-1).numpy(), train['rewards'])}
+    return out
+
+# %% ../nbs/11_probe.ipynb #c7e11b06
+def held_items(game:GameConfig, # the game the observations come from
+               data:dict, # `collect_transitions`' output
+              ) -> dict[str, np.ndarray]:
+    "Per observation, `holds <item>` (bool) for each of the game's chain items and the heart: the agent's own cell shows a count of it."
+    obs, ids = data['obs'], {f.name: f.id for f in feature_table(game).features}
+    centre = game.mettagrid().game.obs.width // 2
+    own = obs[..., 0] == pack_location(centre, centre)
+    return {f'holds {item}': (own & (obs[..., 1] == ids[f'inv:{item}'])).any(-1) for item in (*game.chain_items, 'heart')}
+
+def holding_probe(game:GameConfig, # the game the observations come from
+                  representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)
+                  train:dict, test:dict, # `collect_transitions` outputs (different seeds)
+                 ) -> dict[str, dict[str, float]]:
+    "Name -> `holds <item>` -> the held-out AUC of a linear probe (`linear_probe`) fitted on `train` (nan where a split never or always holds it)."
+    labels_train, labels_test = held_items(game, train), held_items(game, test)
+    out = {}
+    for name, features in representations.items():
+        f_train, f_test = features(train['obs']), features(test['obs'])
+        out[name] = {k: linear_probe(f_train, labels_train[k], f_test, labels_test[k])['value'] for k in labels_train}
     return out
