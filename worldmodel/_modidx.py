@@ -395,7 +395,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'worldmodel.probe.fit_mlp': ('probe.html#fit_mlp', 'worldmodel/probe.py'),
                                   'worldmodel.probe.format_box_comparison': ('probe.html#format_box_comparison', 'worldmodel/probe.py'),
                                   'worldmodel.probe.format_probe_table': ('probe.html#format_probe_table', 'worldmodel/probe.py'),
-                                  'worldmodel.probe.held_items': ('probe.html#held_items', 'worldmodel/probe.py'),
+                                  'worldmodel.probe.held_counts': ('probe.html#held_counts', 'worldmodel/probe.py'),
                                   'worldmodel.probe.holding_probe': ('probe.html#holding_probe', 'worldmodel/probe.py'),
                                   'worldmodel.probe.latent_features': ('probe.html#latent_features', 'worldmodel/probe.py'),
                                   'worldmodel.probe.linear_probe': ('probe.html#linear_probe', 'worldmodel/probe.py'),

@@ -19,7 +19,7 @@ __all__ = ['DIRECTIONS', 'L2_GRID', 'PROBES', 'BOX_TEST', 'collect_transitions',
            'linear_probe', 'auc_difference', 'raw_box_features', 'batched_features', 'latent_features', 'probe_table',
            'format_probe_table', 'probe_runs', 'probe_run', 'box_verdict', 'format_box_comparison',
            'probe_return_correlation', 'agent_inputs', 'fit_mlp', 'fit_cell_mlp', 'cell_probe_map', 'by_distance',
-           'plot_cell_probe_maps', 'reward_probe', 'held_items', 'holding_probe']
+           'plot_cell_probe_maps', 'reward_probe', 'held_counts', 'holding_probe']
 
 # %% ../nbs/11_probe.ipynb #27c1cfae
 def collect_transitions(game:GameConfig, # the game to play
@@ -414,21 +414,21 @@ def reward_probe(representations:dict, # name -> function from observations (B, 
     return out
 
 # %% ../nbs/11_probe.ipynb #c7e11b06
-def held_items(game:GameConfig, # the game the observations come from
-               data:dict, # `collect_transitions`' output
-              ) -> dict[str, np.ndarray]:
-    "Per observation, `holds <item>` (bool) for each of the game's chain items and the heart: the agent's own cell shows a count of it."
-    obs, ids = data['obs'], {f.name: f.id for f in feature_table(game).features}
+def held_counts(game:GameConfig, # the game the observations come from
+                data:dict, # `collect_transitions`' output
+               ) -> dict[str, np.ndarray]:
+    "Item -> per observation, how many the agent holds (its own cell's inventory token, 0 where there is none), for each of the game's chain items and the heart (counts up to 255: the games' limits)."
+    obs, features = data['obs'], feature_table(game)
     centre = game.mettagrid().game.obs.width // 2
     own = obs[..., 0] == pack_location(centre, centre)
-    return {f'holds {item}': (own & (obs[..., 1] == ids[f'inv:{item}'])).any(-1) for item in (*game.chain_items, 'heart')}
+    return {item: np.where(own & (obs[..., 1] == features[f'inv:{item}'].id), obs[..., 2], 0).max(-1).astype(int) for item in (*game.chain_items, 'heart')}
 
 def holding_probe(game:GameConfig, # the game the observations come from
                   representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)
                   train:dict, test:dict, # `collect_transitions` outputs (different seeds)
                  ) -> dict[str, dict[str, float]]:
     "Name -> `holds <item>` -> the held-out AUC of a linear probe (`linear_probe`) fitted on `train` (nan where a split never or always holds it)."
-    labels_train, labels_test = held_items(game, train), held_items(game, test)
+    labels_train, labels_test = ({f'holds {item}': n > 0 for item, n in held_counts(game, d).items()} for d in (train, test))
     out = {}
     for name, features in representations.items():
         f_train, f_test = features(train['obs']), features(test['obs'])
