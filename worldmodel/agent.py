@@ -13,12 +13,13 @@ from .tokens import NUM_TOKENS, TOKEN_BYTES, check_obs
 from .env import GameConfig, TASK, env_interface, game_differences, check_layout
 from .tasks import task_fields
 from .model import ObsBox, BoxConv, game_box, BOX_COUNTS, layer_init, encoder_inputs
-from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, RunSettings, GameSettings
+from pathlib import Path
+from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, load_checkpoint, SavedRun, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
 
 # %% auto #0
 __all__ = ['BoxCNN', 'LatentEncoder', 'AgentPolicy', 'buffer_spec', 'spec_bytes', 'RolloutBuffer', 'PPOConfig', 'make_policy',
-           'sample_actions', 'task_policy', 'agent_actor']
+           'sample_actions', 'load_agent', 'task_policy', 'agent_actor']
 
 # %% ../nbs/07_agent.ipynb #5b083c42
 class BoxCNN(BoxConv):
@@ -151,7 +152,7 @@ class RolloutBuffer:
 @dataclass
 class PPOConfig(RunSettings, GameSettings):
     "Training an agent with PPO: observation pipeline, policy, PPO, logging (the run's and the game's fields: `RunSettings`, `GameSettings`; the game defaults to the task)."
-    CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp'), 'box_counts': BOX_COUNTS, 'dream_advantages': ('batch', 'real-percentile')}   # the CLI offers these, validation enforces them
+    CHOICES: ClassVar[dict] = {'obs': ('raw', 'latent'), 'core': ('lstm', 'mlp'), 'box_counts': BOX_COUNTS, 'dream_advantages': ('batch', 'real-percentile'), 'dream_update': ('separate', 'joint')}   # the CLI offers these, validation enforces them
     GAME_DEFAULTS: ClassVar[dict] = task_fields(GameConfig(**TASK))   # without a task: the heart-source task, with the arena's tags
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'device', 'num_threads', 'console_every', 'checkpoint_every', 'checkpoint_seconds',
                                           'keep_checkpoints', 'heartbeat_seconds', 'wandb', 'wandb_project')   # what does not change what is learned
@@ -190,6 +191,8 @@ class PPOConfig(RunSettings, GameSettings):
     "the critic also learns from dream returns (False: from real returns only; the dream's advantages still read it)"
     dream_advantages: str = 'batch'
     "how dream advantages are scaled: 'batch' (normalised on their own, as real ones are) or 'real-percentile' (divided by max(1, S), S the running 5th-95th percentile range of real returns, as DreamerV3 does)"
+    dream_update: str = 'separate'
+    "how dream minibatches enter each epoch: 'separate', an Adam step each after the real ones (as every dreaming run before the option); 'joint', each real minibatch and a dream one in one loss and one step, so `dream_weight` weighs the dream against the real data (Adam rescales a step of its own, and its momentum carries the real step into it)"
     core: str = 'lstm'
     "the policy's core: 'lstm' (memory across steps) or 'mlp' (feed-forward, no memory)"
     hidden: int = 128
@@ -307,6 +310,25 @@ def sample_actions(logits, # (B, actions) the policy's logits
     logp_all = torch.log_softmax(logits, -1)
     return torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(1), logp_all
 
+# %% ../nbs/07_agent.ipynb #c582a207
+def load_agent(source, # a `train_agent` run directory (its newest checkpoint) or one of its checkpoint files
+              ) -> tuple[PPOConfig, AgentPolicy, WorldModelBundle|None, SavedRun]:
+    "A trained agent rebuilt: its config, its policy (in eval mode), the world model a latent agent's spec builds around the weights its checkpoint carries (None: a raw agent, or one saved before specs), and the checkpoint."
+    source = Path(source)
+    if source.is_file():
+        state = load_checkpoint(source)
+        saved = SavedRun(source.parent, source, state['step'], state['config'], state)
+    else: saved = load_run(source)
+    if 'policy' not in saved.state: raise ValueError(f"{saved.path} holds no agent (a pre-training run?): pass a train-agent run directory")
+    cfg, world_model = PPOConfig.from_dict(saved.config), None
+    if cfg.obs == 'latent' and saved.config.get('encoder_spec'):   # the weights come with the policy: the spec builds their home
+        with torch.random.fork_rng(devices=[]):
+            codec = codec_from_state(saved.state['policy'], prefix='encoder.objective.codec.')
+            world_model = WorldModelBundle.build(WorldModelSpec.from_dict(saved.config['encoder_spec']), codec)
+    policy = make_policy(cfg, world_model=world_model).eval()
+    policy.load_state_dict(saved.state['policy'])
+    return cfg, policy, world_model, saved
+
 # %% ../nbs/07_agent.ipynb #c582a209
 def task_policy(data_policy:str, # a train-agent run directory, '{task}' in it standing for a task's name (an agent per task)
                 task:str, # the task of the game it will play
@@ -320,18 +342,9 @@ def agent_actor(run_dir, # a `train_agent` run directory
                 seed:int=0, # seeds its action sampling
                ):
     "A trained agent as a data policy: `(obs (N, 200, 3) uint8, starts (N,) bool) -> actions (N,)`, sampled, its LSTM state kept per row."
-    saved = load_run(run_dir)
-    if 'policy' not in saved.state: raise ValueError(f"{saved.path} holds no agent (a pre-training run?): pass a train-agent run directory")
-    cfg = PPOConfig.from_dict(saved.config)
+    cfg, policy, _, saved = load_agent(run_dir)
     if game is not None and (differ := game_differences(cfg.game, game)):
         raise ValueError(f"the agent of {run_dir} was trained on another game than {game}: {differ} (its, this one's)")
-    world_model = None
-    if cfg.obs == 'latent' and saved.config.get('encoder_spec'):   # the weights come with the policy: the spec builds their home
-        with torch.random.fork_rng(devices=[]):
-            codec = codec_from_state(saved.state['policy'], prefix='encoder.objective.codec.')
-            world_model = WorldModelBundle.build(WorldModelSpec.from_dict(saved.config['encoder_spec']), codec)
-    policy = make_policy(cfg, world_model=world_model).eval()
-    policy.load_state_dict(saved.state['policy'])
     gen, state = torch.Generator().manual_seed(seed), None
     @torch.no_grad()
     def act(obs, starts):

@@ -12,7 +12,7 @@ from .tokens import NUM_TOKENS
 from .env import GameConfig, env_interface, feature_table
 from .tasks import game_from_fields
 from .slots import SlotCodec
-from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, BOX_COUNTS, game_box, game_tokens
+from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, BOX_COUNTS, game_box, game_tokens, inventory_limits
 from .runs import SavedRun, load_run, load_checkpoint
 from .dynamics import DynamicsHeads
 
@@ -54,6 +54,8 @@ class WorldModelSpec:
     "(the tag feature's id, the game's tags, the class balance) of a head that draws every cell's tag (`dynamics.CellMapHead`; None: none)"
     map_hidden: int = 512
     "the cell map head's hidden width (0: a linear readout of the latent; models saved before the option had 512, the heads' width)"
+    inventory: tuple|None = None
+    "(the inventory features' ids, their limits) of a head that draws what the agent holds (`dynamics.InventoryHead`, at `map_hidden`; None: none)"
     loss_weights: dict = field(default_factory=dict)
     "weight of each part of the predictive loss it was trained with (`dynamics.LOSS_PARTS`)"
     step_discount: float = 1.0
@@ -68,6 +70,7 @@ class WorldModelSpec:
         if self.value_discount is not None: self.value_discount = float(self.value_discount)
         self.step_discount = float(self.step_discount)
         if self.cell_map is not None: self.cell_map = (int(self.cell_map[0]), int(self.cell_map[1]), *(float(v) for v in self.cell_map[2:]))
+        if self.inventory is not None: self.inventory = tuple(tuple(int(v) for v in part) for part in self.inventory)
         self.loss_weights = {str(k): float(v) for k, v in self.loss_weights.items()}
         if self.box_counts not in BOX_COUNTS: raise ValueError(f"WorldModelSpec.box_counts must be one of {list(BOX_COUNTS)}, got {self.box_counts!r}")
         if self.box_counts != 'linear' and self.encoder != 'conv': raise ValueError(f"WorldModelSpec.box_counts applies to the conv encoder only, got {self.box_counts!r} for {self.encoder!r}")
@@ -82,7 +85,9 @@ class WorldModelSpec:
     def predictive(self) -> bool: return self.horizon > 0
     @property
     def game_config(self) -> GameConfig: return GameConfig(**self.game)
-    def to_dict(self) -> dict: return {**dataclasses.asdict(self), 'hidden': list(self.hidden), 'cell_map': list(self.cell_map) if self.cell_map else None}
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), 'hidden': list(self.hidden), 'cell_map': list(self.cell_map) if self.cell_map else None,
+                'inventory': [list(part) for part in self.inventory] if self.inventory else None}
     @classmethod
     def from_dict(cls, d:dict):
         "A spec from `to_dict`'s output (keys a newer version added are ignored)."
@@ -95,16 +100,19 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                     ) -> WorldModelSpec:
     "The spec of the world model a pre-training config describes."
     horizon = config.get('horizon', 0)
-    value, cell_map = config.get('value_weight', 0.0), config.get('map_weight', 0.0)
+    value, cell_map, inventory = config.get('value_weight', 0.0), config.get('map_weight', 0.0), config.get('inventory_weight', 0.0)
     weights = ({'reconstruction': 1.0, 'dynamics': config['dynamics_weight'], 'reward': config['reward_weight'],
-                'continue': config['continue_weight'], 'value': value, 'map': cell_map, 'imagined_map': config.get('imagined_map_weight', 0.0)} if horizon else {})
+                'continue': config['continue_weight'], 'value': value, 'map': cell_map, 'imagined_map': config.get('imagined_map_weight', 0.0),
+                'inventory': inventory} if horizon else {})
     game = GameConfig(**config['game']) if 'game' in config else game_from_fields(config, seed=config.get('seed', 0))   # a run's recorded game, as it was then
+    limits, features = inventory_limits(game), feature_table(game)
     return WorldModelSpec(encoder=config.get('encoder_kind', 'mlp'), conv_channels=config.get('conv_channels', 32), box_counts=config.get('box_counts', 'linear'),
                           latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
                           horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
                           map_hidden=config.get('map_hidden', 512),
+                          inventory=(tuple(features[name].id for name in limits), tuple(limits.values())) if horizon and inventory else None,
                           game=dataclasses.asdict(game))
 
 # %% ../nbs/06_bundle.ipynb #b0d1e00f
@@ -127,7 +135,7 @@ class WorldModelBundle(nn.Module):
         autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec,
                                  box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map,
-                               map_hidden=spec.map_hidden)
+                               map_hidden=spec.map_hidden, inventory=spec.inventory)
                  if spec.predictive else None)
         return cls(spec, autoencoder, heads)
 

@@ -7,12 +7,12 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .tokens import window_cell
+from .tokens import window_cell, pack_location
 from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
-__all__ = ['LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'DynamicsHeads', 'latent_rollout_loss', 'value_targets',
-           'predictive_loss']
+__all__ = ['HOLDING', 'LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'InventoryHead', 'DynamicsHeads',
+           'latent_rollout_loss', 'value_targets', 'predictive_loss']
 
 # %% ../nbs/05_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -151,6 +151,41 @@ class CellMapHead(nn.Module):
         per_cell = F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight, reduction='none').view(len(z), -1)
         return (per_cell * row_weight[:, None]).sum() / (weight[target].view(len(z), -1) * row_weight[:, None]).sum()
 
+# %% ../nbs/05_dynamics.ipynb #1a7e0b02
+HOLDING = ('empty', 'some', 'full')   # the classes `InventoryHead` draws per item: none, 1 to limit - 1, at the limit
+
+class InventoryHead(nn.Module):
+    "latent -> logits `(B, items, 3)` of how much of each item the agent holds (`HOLDING`); targets read off its own cell's inventory tokens."
+    def __init__(self, latent_dim:int, # the world model's latent size
+                 item_features:tuple[int, ...], # the ids of the observation's inventory features (`inv:<item>`)
+                 limits:tuple[int, ...], # the most the agent carries of each (`model.inventory_limits`): a count there is full
+                 hidden:int=512, # width of the MLP's hidden layer (0: one linear layer)
+                 window:int=13, # side of the egocentric window (the agent's cell is its centre)
+                ):
+        super().__init__()
+        if not item_features or len(item_features) != len(limits):
+            raise ValueError(f"InventoryHead needs one limit per inventory feature, got {len(item_features)} features and {len(limits)} limits")
+        if hidden < 0: raise ValueError(f"InventoryHead's hidden must be 0 (a linear head) or positive, got {hidden}")
+        self.num_items, self.own = len(item_features), pack_location(window // 2, window // 2)
+        self.register_buffer('item_features', torch.tensor(item_features), persistent=False)   # rebuilt from the spec, not saved
+        self.register_buffer('limits', torch.tensor(limits), persistent=False)
+        logits = self.num_items * len(HOLDING)
+        self.net = (nn.Sequential(nn.Linear(latent_dim, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, logits)) if hidden
+                    else nn.Sequential(nn.Linear(latent_dim, logits)))
+
+    def forward(self, z): return self.net(z).view(len(z), self.num_items, len(HOLDING))
+
+    def targets(self, obs # (B, 200, 3) uint8 observations (a tensor)
+               ) -> torch.Tensor:
+        "`(B, items)` long: the index in `HOLDING` of what the agent's own cell says it holds of each item (no token: empty)."
+        mine = (obs[..., 0] == self.own)[..., None] & (obs[..., 1, None].long() == self.item_features)   # (B, 200, items)
+        count = torch.where(mine, obs[..., 2, None].long(), 0).amax(1)
+        return torch.where(count <= 0, 0, torch.where(count >= self.limits, 2, 1))
+
+    def loss(self, z, obs) -> torch.Tensor:
+        "Cross-entropy of the holdings drawn from `z` against the ones `obs` shows, a mean over items and rows."
+        return F.cross_entropy(self(z).float().flatten(0, 1), self.targets(obs).flatten())
+
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
     "`z_t, a_t -> z_{t+1}` (residual MLP), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value."
@@ -160,6 +195,7 @@ class DynamicsHeads(nn.Module):
                  value_discount:float|None=None, # a value head for returns discounted by this (None: no value head)
                  cell_map:tuple|None=None, # (the tag feature's id, the game's tags[, the class balance]): a head that draws every cell's tag (`CellMapHead`; None: none)
                  map_hidden:int|None=None, # the cell map head's hidden width (0: linear; None: `hidden`)
+                 inventory:tuple|None=None, # (the inventory features' ids, their limits): a head that draws what the agent holds (`InventoryHead`, at the map head's width; None: none)
                 ):
         super().__init__()
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
@@ -170,6 +206,7 @@ class DynamicsHeads(nn.Module):
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None
         self.cell_map = CellMapHead(latent_dim, *cell_map, hidden=hidden if map_hidden is None else map_hidden) if cell_map else None
+        self.inventory = InventoryHead(latent_dim, *inventory, hidden=hidden if map_hidden is None else map_hidden) if inventory else None
 
     def step(self, z, action) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "One step: the next latent, the reward, the continue logit."
@@ -179,7 +216,7 @@ class DynamicsHeads(nn.Module):
 
 
 # %% ../nbs/05_dynamics.ipynb #11c9116d
-LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map', 'imagined_map')
+LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map', 'imagined_map', 'inventory')
 
 def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue heads
                         z, # (n, D) the windows' first latents (with gradients, if the encoder learns)
@@ -247,4 +284,5 @@ def predictive_loss(model, # a `WorldModel`
         seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)
         parts['value'] = ((heads.value(seen).squeeze(-1).to(out_dtype) - returns) ** 2).mean()
     if heads.cell_map is not None: parts['map'] = heads.cell_map.loss(z, obs[:, 0])   # the window's cells, from the first latent (gradient into the encoder)
+    if heads.inventory is not None: parts['inventory'] = heads.inventory.loss(z, obs[:, 0])   # what the agent holds, from the first latent (gradient into the encoder)
     return sum(weights.get(k, 0.0) * v for k, v in parts.items()), parts

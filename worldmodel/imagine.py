@@ -245,8 +245,11 @@ def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's
                     repeats:int=1, # dreams from each start
                     reward_scale:float=1.0, # what PPO multiplies real rewards by
                     first_starts=None, # (n,) 1 where the real step a dream starts from began an episode: the policy's memory is reset there, as in the real rollout (default: none did)
+                    actions=None, # (horizon, n) actions to take instead of the policy's draws (teacher forcing, such as the real ones; one dream per start); None: the policy samples
                    ) -> dict:
     "`(horizon, n x repeats)` imagined latents, actions, log-probabilities, values, scaled rewards, continue probabilities; soft `starts` (the first step's: `first_starts`), `next_value`, `next_start` for GAE; the start `state`."
+    if actions is not None and (repeats != 1 or tuple(actions.shape) != (horizon, len(latents))):
+        raise ValueError(f"imagine_rollout: forced actions must be (horizon, starts) = {(horizon, len(latents))} with one dream per start, got {tuple(actions.shape)} and repeats {repeats}")
     z = latents.repeat(repeats, 1)
     h, c = (s.repeat(1, repeats, 1) for s in state)
     start_state, n = (h, c), len(z)
@@ -256,6 +259,7 @@ def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's
     for k in range(horizon):
         logits, value, (h, c) = policy(policy.encoder.embed(z)[None], (h, c), begins[None] if k == 0 else no_start)
         a, logp_all = sample_actions(logits[0])
+        if actions is not None: a = actions[k]
         nxt, r, c_logit = heads.step(z, a)
         for key, v in zip(out, (z, a, logp_all.gather(1, a[:, None]).squeeze(1), value[0], r * reward_scale, torch.sigmoid(c_logit))):
             out[key].append(v)

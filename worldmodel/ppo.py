@@ -11,16 +11,17 @@ from torch import nn
 import matplotlib.pyplot as plt
 from torch.utils.flop_counter import FlopCounterMode
 
-from .env import VecEnv
+from .env import VecEnv, HELD_OUT_SEED
 from .runs import pick_device, CoreShare, rng_state, set_rng_state, crossed, read_json, write_json, read_metrics, Run, load_run
 from .bundle import load_world_model
-from .agent import AgentPolicy, RolloutBuffer, buffer_spec, PPOConfig, make_policy, sample_actions
-from .imagine import Dreamer
+from .agent import AgentPolicy, RolloutBuffer, buffer_spec, PPOConfig, make_policy, sample_actions, load_agent
+from .imagine import Dreamer, imagine_rollout
 
 # %% auto #0
 __all__ = ['gae', 'RewardScaler', 'Segments', 'collect_rollout', 'as_segments', 'ppo_update', 'dream_trust', 'ReturnSpread',
-           'dream_segments', 'dream_metrics', 'train_agent', 'episode_returns', 'smoothed_curve', 'learning_curves',
-           'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return', 'step_cost']
+           'dream_segments', 'dream_metrics', 'train_agent', 'dream_fidelity', 'episode_returns', 'smoothed_curve',
+           'learning_curves', 'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return',
+           'step_cost']
 
 # %% ../nbs/10_ppo.ipynb #8b1cf9bb
 def gae(rewards, values, starts, # (T, B) each
@@ -115,37 +116,41 @@ def ppo_update(policy:AgentPolicy, opt:torch.optim.Optimizer, cfg:PPOConfig,
                batches:dict[str, Segments], # name -> segments ('ppo': the real rollout; 'dream': imagined ones)
                sample_gen:torch.Generator, # draws the minibatches
                settings:dict|None=None, # name -> {'policy_weight', 'value_weight', 'advantage_scale'} for a batch learned from otherwise (default: weights 1, advantages normalised per minibatch)
+               joint:bool=False, # the i-th minibatch of every batch in one loss and one step (False: each batch's minibatches a step each, batch after batch)
               ) -> dict[str, list[float]]:
     "`update_epochs` passes of clipped-PPO minibatch steps over every batch; per batch the mean policy loss, value loss, entropy, approx KL, clip fraction, grad norm."
     params = [p for g in opt.param_groups for p in g['params']]
     device = next(iter(batches.values())).actions.device
     stats = {name: [] for name in batches}
+    def minibatch_loss(name, b, mb):   # the batch's loss on minibatch `mb` and its policy loss, value loss, entropy, approx KL, clip fraction
+        mb = mb.to(device)
+        feats = policy.encoder.embed(b.obs[:, mb].flatten(0, 1)).view(b.actions.shape[0], len(mb), -1)
+        logits, values, _ = policy(feats, (b.h[:, mb], b.c[:, mb]), b.starts[:, mb])
+        logp_all = torch.log_softmax(logits, -1)
+        logp = logp_all.gather(-1, b.actions[:, mb, None]).squeeze(-1)
+        entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+        log_ratio = logp - b.logprobs[:, mb]; ratio = log_ratio.exp()
+        own = (settings or {}).get(name)
+        adv = b.advantages[:, mb]
+        if own is None or own.get('advantage_scale') is None: adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        else: adv = adv / own['advantage_scale']
+        policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+        value_loss = 0.5 * ((values - b.returns[:, mb]) ** 2).mean()
+        if own is None: loss = policy_loss - cfg.ent_coef * entropy + cfg.vf_coef * value_loss
+        else: loss = own.get('policy_weight', 1.0) * (policy_loss - cfg.ent_coef * entropy) + own.get('value_weight', 1.0) * cfg.vf_coef * value_loss
+        with torch.no_grad(): parts = [policy_loss.detach(), value_loss.detach(), entropy.detach(), ((ratio - 1) - log_ratio).mean(), ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()]
+        return loss, parts
     for epoch in range(cfg.update_epochs):
-        for name, b in batches.items():
-            order = torch.randperm(b.actions.shape[1], generator=sample_gen)
-            for mb in order.chunk(cfg.num_minibatches):
-                mb = mb.to(device)
-                feats = policy.encoder.embed(b.obs[:, mb].flatten(0, 1)).view(b.actions.shape[0], len(mb), -1)
-                logits, values, _ = policy(feats, (b.h[:, mb], b.c[:, mb]), b.starts[:, mb])
-                logp_all = torch.log_softmax(logits, -1)
-                logp = logp_all.gather(-1, b.actions[:, mb, None]).squeeze(-1)
-                entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
-                log_ratio = logp - b.logprobs[:, mb]; ratio = log_ratio.exp()
-                own = (settings or {}).get(name)
-                adv = b.advantages[:, mb]
-                if own is None or own.get('advantage_scale') is None: adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                else: adv = adv / own['advantage_scale']
-                policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
-                value_loss = 0.5 * ((values - b.returns[:, mb]) ** 2).mean()
-                if own is None: loss = policy_loss - cfg.ent_coef * entropy + cfg.vf_coef * value_loss
-                else: loss = own.get('policy_weight', 1.0) * (policy_loss - cfg.ent_coef * entropy) + own.get('value_weight', 1.0) * cfg.vf_coef * value_loss
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-                opt.step()
-                with torch.no_grad():
-                    stats[name].append(torch.stack([policy_loss, value_loss, entropy, ((ratio - 1) - log_ratio).mean(),
-                                                    ((ratio - 1.0).abs() > cfg.clip_coef).float().mean(), grad_norm]))
+        chunks = {name: torch.randperm(b.actions.shape[1], generator=sample_gen).chunk(cfg.num_minibatches) for name, b in batches.items()}
+        steps = ([[(name, i) for name in batches if i < len(chunks[name])] for i in range(max(map(len, chunks.values())))] if joint
+                 else [[(name, i)] for name in batches for i in range(len(chunks[name]))])
+        for step in steps:
+            losses = {name: minibatch_loss(name, batches[name], chunks[name][i]) for name, i in step}
+            opt.zero_grad(set_to_none=True)
+            sum(loss for loss, _ in losses.values()).backward()
+            grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            opt.step()
+            for name, (_, parts) in losses.items(): stats[name].append(torch.stack([*parts, grad_norm]))
     return {name: torch.stack(s).mean(0).tolist() for name, s in stats.items()}
 
 # %% ../nbs/10_ppo.ipynb #e1f0a0b1
@@ -289,7 +294,7 @@ def train_agent(cfg:PPOConfig, # the job
                 # ---- update: minibatches of BPTT segments, each replayed from its starting LSTM state (and of dreams, from theirs)
                 policy.train()
                 t_learn = time.time()
-                stats = ppo_update(policy, opt, cfg, batches, sample_gen, settings)
+                stats = ppo_update(policy, opt, cfg, batches, sample_gen, settings, joint=cfg.dream_update == 'joint')
                 update_s = time.time() - t_learn
                 # ---- log: every loss is the mean over all minibatches of the update
                 policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm = stats['ppo']
@@ -322,6 +327,59 @@ def train_agent(cfg:PPOConfig, # the job
                              **({'imagined_steps': dreamer.imagined} if dreamer is not None else {}), **used)
         run.print(f"finished at agent step {step:,} in {summary['wall_s']:.0f} s")
         return summary
+
+# %% ../nbs/10_ppo.ipynb #3f7d0a02
+def _moments(x) -> dict: return {'mean': float(x.mean()), 'std': float(x.std())}
+
+@torch.no_grad()
+def dream_fidelity(source, # a dreaming train-agent run directory (its newest checkpoint) or one of its checkpoint files
+                   measured:int=4, # real rollouts measured, their windows pooled
+                   warmup:int=1, # rollouts played first (they set the agents' memory and the reward scaler going)
+                   seed:int=HELD_OUT_SEED, # the games' seed
+                  ) -> dict:
+    "The dream against the real play, for the dreaming agent `source` holds: per imagined step the value and reward errors along the real actions, the first step's advantage against the real one, and the advantages PPO reads from each."
+    with torch.random.fork_rng(devices=[]):   # the policy's draws: the same checkpoint and seed measure the same, and the caller's stream is left as it was
+        torch.manual_seed(seed)
+        cfg, policy, world_model, saved = load_agent(source)
+        H, D = cfg.bptt_horizon, cfg.dream_horizon
+        if not D: raise ValueError(f"{saved.path} is not a dreaming agent (dream_horizon 0)")
+        if D >= H: raise ValueError(f"dream_fidelity compares a dream with the real steps of its segment: dream_horizon ({D}) must be below bptt_horizon ({H})")
+        heads = (world_model or load_world_model(cfg.encoder)).require_heads()
+        heads.load_state_dict(saved.state['dynamics'])   # as the agent's dreams had trained them
+        scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
+        if scaler is not None and saved.state.get('reward_scaler'): scaler.load_state_dict(saved.state['reward_scaler'])
+        spread = ReturnSpread()
+        if saved.state.get('return_spread'): spread.load_state_dict(saved.state['return_spread'])
+        ppo_units = (lambda a: a / spread.scale) if cfg.dream_advantages == 'real-percentile' else (lambda a: (a - a.mean()) / (a.std() + 1e-8))
+        buf = RolloutBuffer(buffer_spec(cfg.rollout_steps, cfg.rows, policy.encoder.stored), 'cpu')
+        state, next_start = policy.initial_state(cfg.rows), torch.ones(cfg.rows)
+        parts = {k: [] for k in ('forced_adv', 'real_adv', 'value_err', 'reward_err', 'values', 'rewards', 'dream_ppo')}
+        with VecEnv(cfg.game, cfg.num_envs, seed=seed, stagger=cfg.stagger_envs) as env:
+            for played in range(warmup + measured):
+                # ---- real play: a rollout and the LSTM state at each segment start
+                state, next_start, segment_states, _ = collect_rollout(policy, env, buf, state, next_start, H, scaler)
+                if played < warmup: continue
+                h0, c0 = (torch.cat([s[i] for s in segment_states], 1) for i in (0, 1))
+                reward_scale = 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps))
+                real = {k: as_segments(v, H) for k, v in (('latents', buf.obs), ('actions', buf.actions), ('values', buf.values), ('rewards', buf.rewards), ('starts', buf.starts))}
+                # ---- the dream along the real actions, and GAE over the same real steps (windows where no real episode ended inside)
+                forced = imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, 1, reward_scale, real['starts'][0], actions=real['actions'][:D])
+                inside = real['starts'][1:D + 1].sum(0) == 0
+                parts['forced_adv'].append(gae(forced['rewards'], forced['values'], forced['starts'], forced['next_value'], forced['next_start'], cfg.gamma, cfg.gae_lambda)[0][0, inside])
+                parts['real_adv'].append(gae(real['rewards'][:D], real['values'][:D], real['starts'][:D], real['values'][D], real['starts'][D], cfg.gamma, cfg.gae_lambda)[0][0, inside])
+                parts['value_err'].append((forced['values'] - real['values'][:D])[:, inside]); parts['reward_err'].append((forced['rewards'] - real['rewards'][:D])[:, inside])
+                parts['values'].append(buf.values.flatten()); parts['rewards'].append(buf.rewards.flatten())
+                # ---- the dream as the agent samples it, in the units PPO learns it in (the real rollout's: mean 0, spread 1 per minibatch)
+                sampled, _ = dream_segments(imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, cfg.dream_rollouts, reward_scale, real['starts'][0]),
+                                            cfg, 1.0, spread.scale if cfg.dream_advantages == 'real-percentile' else None)
+                parts['dream_ppo'].append(ppo_units(sampled.advantages).flatten())
+        p = {k: torch.cat(v, -1) for k, v in parts.items()}
+        return {'step': saved.step, 'windows': p['forced_adv'].numel(), 'dream_horizon': D, 'reward_scale': reward_scale, 'advantage_scale': spread.scale,
+                'value_std': float(p['values'].std()), 'value_bias': p['value_err'].mean(1).tolist(), 'value_rmse': p['value_err'].pow(2).mean(1).sqrt().tolist(),
+                'reward_std': float(p['rewards'].std()), 'reward_rmse': p['reward_err'].pow(2).mean(1).sqrt().tolist(),
+                'advantage_corr': float(torch.corrcoef(torch.stack([p['forced_adv'], p['real_adv']]))[0, 1]),
+                'forced_advantage': _moments(p['forced_adv']), 'real_advantage': _moments(p['real_adv']),
+                'dream_ppo_advantage': _moments(p['dream_ppo'])}
 
 # %% ../nbs/10_ppo.ipynb #894633e8
 def episode_returns(run_dir) -> tuple[np.ndarray, np.ndarray]:

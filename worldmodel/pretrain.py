@@ -82,6 +82,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "weight of the cell map loss (horizon > 0; 0: no map head): the latent learns what every cell of the window holds (`dynamics.CellMapHead`)"
     imagined_map_weight: float = 0.0
     "weight of the cell map loss on the dynamics' imagined latents (needs map_weight > 0): step k's imagined latent learns the map of the real observation k + 1, so dreams keep what each cell holds (0: the map learns from encoded latents only)"
+    inventory_weight: float = 0.0
+    "weight of the inventory loss (horizon > 0; 0: no inventory head): the latent learns what the agent holds of each item, empty, some or full (`dynamics.InventoryHead`, at `map_hidden`)"
     step_discount: float = 1.0
     "the rollout losses weigh imagined step k by step_discount ** k, scaled to average 1 (horizon > 0; TD-MPC2's ρ): below 1 the first steps of a long window count more (1: every step alike)"
     map_balance: float = 0.0
@@ -122,7 +124,7 @@ class PretrainConfig(RunSettings, GameSettings):
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0,
                                      'map_hidden': 0},
                      numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)', 'step_discount': '(0, 1]',
-                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight')}})
+                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight', 'inventory_weight')}})
         check_choices(self)
         if self.encoder_kind == 'auto': self.encoder_kind = 'conv' if self.horizon else 'mlp'   # saved resolved: the run says what it trained
         if self.box_counts != 'linear' and self.encoder_kind != 'conv': raise ValueError(f"PretrainConfig.box_counts applies to encoder_kind 'conv' only, got {self.encoder_kind!r}")
