@@ -3,6 +3,7 @@
 # %% ../nbs/07_agent.ipynb #02ff4a78
 from __future__ import annotations
 import copy, warnings
+from pathlib import Path
 from dataclasses import dataclass
 from typing import ClassVar
 import numpy as np
@@ -13,7 +14,6 @@ from .tokens import NUM_TOKENS, TOKEN_BYTES, check_obs
 from .env import GameConfig, TASK, env_interface, game_differences, check_layout
 from .tasks import task_fields
 from .model import ObsBox, BoxConv, game_box, BOX_COUNTS, layer_init, encoder_inputs
-from pathlib import Path
 from .runs import pick_device, bf16_supported, check_choices, check_fields, load_run, load_checkpoint, SavedRun, RunSettings, GameSettings
 from .bundle import WorldModelBundle, WorldModelSpec, load_world_model, codec_from_state
 

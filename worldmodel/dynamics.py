@@ -166,6 +166,7 @@ class InventoryHead(nn.Module):
         if not item_features or len(item_features) != len(limits):
             raise ValueError(f"InventoryHead needs one limit per inventory feature, got {len(item_features)} features and {len(limits)} limits")
         if hidden < 0: raise ValueError(f"InventoryHead's hidden must be 0 (a linear head) or positive, got {hidden}")
+        if max(limits) > 255: raise ValueError(f"InventoryHead reads one count token per item, so limits up to 255 (a larger count spills into a second token), got {max(limits)}")
         self.num_items, self.own = len(item_features), pack_location(window // 2, window // 2)
         self.register_buffer('item_features', torch.tensor(item_features), persistent=False)   # rebuilt from the spec, not saved
         self.register_buffer('limits', torch.tensor(limits), persistent=False)
