@@ -326,7 +326,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                  'worldmodel/ppo.py'),
                                 'worldmodel.ppo.RewardScaler.state_dict': ('ppo.html#rewardscaler.state_dict', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.Segments': ('ppo.html#segments', 'worldmodel/ppo.py'),
-                                'worldmodel.ppo._moments': ('ppo.html#_moments', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.as_segments': ('ppo.html#as_segments', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.collect_rollout': ('ppo.html#collect_rollout', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.dream_fidelity': ('ppo.html#dream_fidelity', 'worldmodel/ppo.py'),

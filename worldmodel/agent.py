@@ -192,7 +192,7 @@ class PPOConfig(RunSettings, GameSettings):
     dream_advantages: str = 'batch'
     "how dream advantages are scaled: 'batch' (normalised on their own, as real ones are) or 'real-percentile' (divided by max(1, S), S the running 5th-95th percentile range of real returns, as DreamerV3 does)"
     dream_update: str = 'separate'
-    "how dream minibatches enter each epoch: 'separate', an Adam step each after the real ones (as every dreaming run before the option); 'joint', each real minibatch and a dream one in one loss and one step, so `dream_weight` weighs the dream against the real data (Adam rescales a step of its own, and its momentum carries the real step into it)"
+    "how dream minibatches enter each epoch: 'separate', an Adam step each after the real ones (as every dreaming run before the option); 'joint', each real minibatch and a dream one in one loss and one step, so `dream_weight` weighs the dream against the real data (Adam rescales a step of its own, and its momentum carries the real step into it); joint, `ppo/grad_norm` is the step's, dream included"
     core: str = 'lstm'
     "the policy's core: 'lstm' (memory across steps) or 'mlp' (feed-forward, no memory)"
     hidden: int = 128

@@ -105,14 +105,15 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                 'continue': config['continue_weight'], 'value': value, 'map': cell_map, 'imagined_map': config.get('imagined_map_weight', 0.0),
                 'inventory': inventory} if horizon else {})
     game = GameConfig(**config['game']) if 'game' in config else game_from_fields(config, seed=config.get('seed', 0))   # a run's recorded game, as it was then
-    limits, features = inventory_limits(game), feature_table(game)
+    limits = inventory_limits(game) if horizon and inventory else {}   # reads the game's config: only for a head that needs it
+    if horizon and inventory and not limits: raise ValueError(f"inventory_weight {inventory} asks for an inventory head, and the game has no inventory features (inv:<item>)")
     return WorldModelSpec(encoder=config.get('encoder_kind', 'mlp'), conv_channels=config.get('conv_channels', 32), box_counts=config.get('box_counts', 'linear'),
                           latent_dim=config['latent_dim'], objective=config['objective'], codec_positions=codec_positions,
                           horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
                           map_hidden=config.get('map_hidden', 512),
-                          inventory=(tuple(features[name].id for name in limits), tuple(limits.values())) if horizon and inventory else None,
+                          inventory=(tuple(feature_table(game)[name].id for name in limits), tuple(limits.values())) if limits else None,
                           game=dataclasses.asdict(game))
 
 # %% ../nbs/06_bundle.ipynb #b0d1e00f

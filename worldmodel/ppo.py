@@ -142,10 +142,11 @@ def ppo_update(policy:AgentPolicy, opt:torch.optim.Optimizer, cfg:PPOConfig,
         return loss, parts
     for epoch in range(cfg.update_epochs):
         chunks = {name: torch.randperm(b.actions.shape[1], generator=sample_gen).chunk(cfg.num_minibatches) for name, b in batches.items()}
-        steps = ([[(name, i) for name in batches if i < len(chunks[name])] for i in range(max(map(len, chunks.values())))] if joint
-                 else [[(name, i)] for name in batches for i in range(len(chunks[name]))])
-        for step in steps:
-            losses = {name: minibatch_loss(name, batches[name], chunks[name][i]) for name, i in step}
+        # each Adam step's (batch, minibatch) pairs: joint, the i-th minibatch of every batch; separate, one each, batch after batch
+        optimizer_steps = ([[(name, i) for name in batches if i < len(chunks[name])] for i in range(max(map(len, chunks.values())))] if joint
+                           else [[(name, i)] for name in batches for i in range(len(chunks[name]))])
+        for pairs in optimizer_steps:
+            losses = {name: minibatch_loss(name, batches[name], chunks[name][i]) for name, i in pairs}
             opt.zero_grad(set_to_none=True)
             sum(loss for loss, _ in losses.values()).backward()
             grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -329,8 +330,6 @@ def train_agent(cfg:PPOConfig, # the job
         return summary
 
 # %% ../nbs/10_ppo.ipynb #3f7d0a02
-def _moments(x) -> dict: return {'mean': float(x.mean()), 'std': float(x.std())}
-
 @torch.no_grad()
 def dream_fidelity(source, # a dreaming train-agent run directory (its newest checkpoint) or one of its checkpoint files
                    measured:int=4, # real rollouts measured, their windows pooled
@@ -374,12 +373,13 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                                             cfg, 1.0, spread.scale if cfg.dream_advantages == 'real-percentile' else None)
                 parts['dream_ppo'].append(ppo_units(sampled.advantages).flatten())
         p = {k: torch.cat(v, -1) for k, v in parts.items()}
+        moments = lambda x: {'mean': float(x.mean()), 'std': float(x.std())}
         return {'step': saved.step, 'windows': p['forced_adv'].numel(), 'dream_horizon': D, 'reward_scale': reward_scale, 'advantage_scale': spread.scale,
                 'value_std': float(p['values'].std()), 'value_bias': p['value_err'].mean(1).tolist(), 'value_rmse': p['value_err'].pow(2).mean(1).sqrt().tolist(),
                 'reward_std': float(p['rewards'].std()), 'reward_rmse': p['reward_err'].pow(2).mean(1).sqrt().tolist(),
                 'advantage_corr': float(torch.corrcoef(torch.stack([p['forced_adv'], p['real_adv']]))[0, 1]),
-                'forced_advantage': _moments(p['forced_adv']), 'real_advantage': _moments(p['real_adv']),
-                'dream_ppo_advantage': _moments(p['dream_ppo'])}
+                'forced_advantage': moments(p['forced_adv']), 'real_advantage': moments(p['real_adv']),
+                'dream_ppo_advantage': moments(p['dream_ppo'])}
 
 # %% ../nbs/10_ppo.ipynb #894633e8
 def episode_returns(run_dir) -> tuple[np.ndarray, np.ndarray]:

@@ -130,6 +130,8 @@ class PretrainConfig(RunSettings, GameSettings):
         if self.box_counts != 'linear' and self.encoder_kind != 'conv': raise ValueError(f"PretrainConfig.box_counts applies to encoder_kind 'conv' only, got {self.encoder_kind!r}")
         super().__post_init__()   # the run's and the game's fields
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
+        if self.inventory_weight and not self.horizon:
+            raise ValueError(f"PretrainConfig.inventory_weight ({self.inventory_weight}) needs the heads: horizon > 0")
         if self.imagined_map_weight and not (self.horizon and self.map_weight):
             raise ValueError(f"PretrainConfig.imagined_map_weight ({self.imagined_map_weight}) needs the map head: horizon > 0 and map_weight > 0")
         if self.reuse > 1 and not self.buffer_size:
