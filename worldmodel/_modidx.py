@@ -579,6 +579,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'worldmodel.tokens.check_obs': ('tokens.html#check_obs', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.decode_observation': ('tokens.html#decode_observation', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.decode_token': ('tokens.html#decode_token', 'worldmodel/tokens.py'),
+                                   'worldmodel.tokens.own_cell_values': ('tokens.html#own_cell_values', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.pack_location': ('tokens.html#pack_location', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.padding_mask': ('tokens.html#padding_mask', 'worldmodel/tokens.py'),
                                    'worldmodel.tokens.token_keys': ('tokens.html#token_keys', 'worldmodel/tokens.py'),

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .tokens import window_cell, pack_location
+from .tokens import window_cell, own_cell_values
 from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
@@ -167,7 +167,7 @@ class InventoryHead(nn.Module):
             raise ValueError(f"InventoryHead needs one limit per inventory feature, got {len(item_features)} features and {len(limits)} limits")
         if hidden < 0: raise ValueError(f"InventoryHead's hidden must be 0 (a linear head) or positive, got {hidden}")
         if max(limits) > 255: raise ValueError(f"InventoryHead reads one count token per item, so limits up to 255 (a larger count spills into a second token), got {max(limits)}")
-        self.num_items, self.own = len(item_features), pack_location(window // 2, window // 2)
+        self.num_items, self.window = len(item_features), window
         self.register_buffer('item_features', torch.tensor(item_features), persistent=False)   # rebuilt from the spec, not saved
         self.register_buffer('limits', torch.tensor(limits), persistent=False)
         logits = self.num_items * len(HOLDING)
@@ -179,8 +179,7 @@ class InventoryHead(nn.Module):
     def targets(self, obs # (B, 200, 3) uint8 observations (a tensor)
                ) -> torch.Tensor:
         "`(B, items)` long: the index in `HOLDING` of what the agent's own cell says it holds of each item (no token: empty)."
-        mine = (obs[..., 0] == self.own)[..., None] & (obs[..., 1, None].long() == self.item_features)   # (B, 200, items)
-        count = torch.where(mine, obs[..., 2, None].long(), 0).amax(1)
+        count = own_cell_values(obs, self.item_features, self.window)
         return torch.where(count <= 0, 0, torch.where(count >= self.limits, 2, 1))
 
     def loss(self, z, obs) -> torch.Tensor:

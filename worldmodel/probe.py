@@ -9,7 +9,7 @@ import torch
 import matplotlib.pyplot as plt
 
 from .env import GameConfig, VecEnv, task_game, tag_layers, check_layout, feature_table, HELD_OUT_SEED
-from .tokens import pack_location
+from .tokens import own_cell_values
 from .runs import replace_record, load_run
 from .bundle import load_world_model
 from .model import game_box
@@ -418,10 +418,9 @@ def held_counts(game:GameConfig, # the game the observations come from
                 data:dict, # `collect_transitions`' output
                ) -> dict[str, np.ndarray]:
     "Item -> per observation, how many the agent holds (its own cell's inventory token, 0 where there is none), for each of the game's chain items and the heart (counts up to 255: the games' limits)."
-    obs, features = data['obs'], feature_table(game)
-    centre = game.mettagrid().game.obs.width // 2
-    own = obs[..., 0] == pack_location(centre, centre)
-    return {item: np.where(own & (obs[..., 1] == features[f'inv:{item}'].id), obs[..., 2], 0).max(-1).astype(int) for item in (*game.chain_items, 'heart')}
+    items, features = (*game.chain_items, 'heart'), feature_table(game)
+    counts = own_cell_values(data['obs'], [features[f'inv:{item}'].id for item in items], game.mettagrid().game.obs.width)
+    return {item: counts[:, i] for i, item in enumerate(items)}
 
 def holding_probe(game:GameConfig, # the game the observations come from
                   representations:dict, # name -> function from observations (B, 200, 3) uint8 to features (B, D)

@@ -9,7 +9,7 @@ import torch
 # %% auto #0
 __all__ = ['NUM_TOKENS', 'TOKEN_BYTES', 'PAD_BYTE', 'GLOBAL_LOCATION', 'check_obs', 'padding_mask', 'unpack_location',
            'pack_location', 'Feature', 'FeatureTable', 'Token', 'decode_token', 'decode_observation', 'window_cell',
-           'cell_tokens', 'tokens_to_box', 'token_keys', 'token_metrics']
+           'cell_tokens', 'tokens_to_box', 'own_cell_values', 'token_keys', 'token_metrics']
 
 # %% ../nbs/00_tokens.ipynb #75cb9949
 NUM_TOKENS = 200        # tokens per agent observation in this project's games
@@ -140,6 +140,21 @@ def tokens_to_box(obs, # (B, 200, 3) uint8 observations
     box = np.zeros((obs.shape[0], num_features, window, window), np.float32)
     box[b, fid, row, col] = val
     return box
+
+# %% ../nbs/00_tokens.ipynb #0c3e11a2
+def own_cell_values(obs, # (B, 200, 3) uint8 observations, numpy or torch
+                    feature_ids, # the features to read (a sequence, or a tensor of ids for torch `obs`)
+                    window:int=13, # side of the egocentric window (the agent's cell is its centre)
+                   ):
+    "`(B, len(feature_ids))` int64 (numpy or torch, as `obs`): each feature's value on the agent's own cell, 0 where it has no such token."
+    own = pack_location(window // 2, window // 2)
+    if torch.is_tensor(obs):
+        ids = torch.as_tensor(feature_ids, device=obs.device)
+        mine = (obs[..., 0] == own)[..., None] & (obs[..., 1, None].long() == ids)
+        return torch.where(mine, obs[..., 2, None].long(), 0).amax(1)
+    obs = np.asarray(obs)
+    mine = (obs[..., 0] == own)[..., None] & (obs[..., 1, None].astype(np.int64) == np.asarray(feature_ids, np.int64))
+    return np.where(mine, obs[..., 2, None].astype(np.int64), 0).max(1)
 
 # %% ../nbs/00_tokens.ipynb #2cb6aebc
 def token_keys(obs, # (B, 200, 3) uint8 observations
