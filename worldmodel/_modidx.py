@@ -324,6 +324,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.ppo.RewardScaler.__init__': ('ppo.html#rewardscaler.__init__', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.RewardScaler.load_state_dict': ( 'ppo.html#rewardscaler.load_state_dict',
                                                                                  'worldmodel/ppo.py'),
+                                'worldmodel.ppo.RewardScaler.scale': ('ppo.html#rewardscaler.scale', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.RewardScaler.state_dict': ('ppo.html#rewardscaler.state_dict', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.Segments': ('ppo.html#segments', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.as_segments': ('ppo.html#as_segments', 'worldmodel/ppo.py'),

@@ -58,7 +58,12 @@ class RewardScaler:
         self.var = (self.var * self.count + v * n + delta ** 2 * self.count * n / total) / total
         self.count = total
         self.ret[dones] = 0.0
-        return (rewards / np.sqrt(self.var + self.eps)).astype(np.float32)
+        return (rewards * self.scale).astype(np.float32)
+
+    @property
+    def scale(self) -> float:
+        "What a reward is multiplied by now: 1 / the return's running standard deviation."
+        return float(1 / np.sqrt(self.var + self.eps))
 
     def state_dict(self) -> dict:   # plain floats: checkpoints load with weights_only
         return {'ret': torch.from_numpy(self.ret.copy()), 'count': float(self.count), 'mean': float(self.mean), 'var': float(self.var)}
@@ -283,7 +288,7 @@ def train_agent(cfg:PPOConfig, # the job
                 # ---- dream: the heads learn from this rollout, then imagine from its segment starts
                 if dreamer is not None:
                     t_dream = time.time()
-                    reward_scale = 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps))
+                    reward_scale = 1.0 if scaler is None else scaler.scale
                     ended = torch.cat([buf.starts[1:], next_start[None]]).bool()   # ended[t]: the episode ended at step t
                     model_parts = dreamer.learn(buf.obs, buf.actions, earned, ended)
                     reward_var = float(earned.float().var())
@@ -307,7 +312,7 @@ def train_agent(cfg:PPOConfig, # the job
                            'ppo/approx_kl': approx_kl, 'ppo/clip_frac': clip_frac, 'ppo/grad_norm': grad_norm,
                            'ppo/explained_variance': float('nan') if var == 0 else (1 - (returns - buf.values).var() / var).item(),
                            'ppo/lr': opt.param_groups[0]['lr'], **({'ppo/encoder_lr': opt.param_groups[1]['lr']} if len(opt.param_groups) > 1 else {}),
-                           'ppo/reward_scale': 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps)),
+                           'ppo/reward_scale': 1.0 if scaler is None else scaler.scale,
                            'perf/rollout_s': rollout_s, 'perf/env_s': env_s, 'perf/update_s': update_s, 'perf/threads': torch.get_num_threads()}
                 if dreamer is not None: metrics.update(dream_metrics(dream, model_parts, stats.get('dream'), dreamer.imagined, cfg, reward_scale, dream_s, weight, reward_var))
                 if episodes := env.pop_episodes():
@@ -359,7 +364,7 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                 state, next_start, segment_states, _ = collect_rollout(policy, env, buf, state, next_start, H, scaler)
                 if played < warmup: continue
                 h0, c0 = (torch.cat([s[i] for s in segment_states], 1) for i in (0, 1))
-                reward_scale = 1.0 if scaler is None else float(1 / np.sqrt(scaler.var + scaler.eps))
+                reward_scale = 1.0 if scaler is None else scaler.scale
                 real = {k: as_segments(v, H) for k, v in (('latents', buf.obs), ('actions', buf.actions), ('values', buf.values), ('rewards', buf.rewards), ('starts', buf.starts))}
                 # ---- the dream along the real actions, and GAE over the same real steps (windows where no real episode ended inside)
                 forced = imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, 1, reward_scale, real['starts'][0], actions=real['actions'][:D])
