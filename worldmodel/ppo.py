@@ -58,7 +58,7 @@ class RewardScaler:
         self.var = (self.var * self.count + v * n + delta ** 2 * self.count * n / total) / total
         self.count = total
         self.ret[dones] = 0.0
-        return (rewards * self.scale).astype(np.float32)
+        return (rewards / np.sqrt(self.var + self.eps)).astype(np.float32)   # as recorded runs computed it (float64), bit for bit
 
     @property
     def scale(self) -> float:
