@@ -341,7 +341,7 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                    warmup:int=1, # rollouts played first (they set the agents' memory and the reward scaler going)
                    seed:int=HELD_OUT_SEED, # the games' seed
                   ) -> dict:
-    "The dream against the real play, for the dreaming agent `source` holds: per imagined step the value and reward errors along the real actions, the first step's advantage against the real one, and the advantages PPO reads from each."
+    "The dream against the real play, for the dreaming agent `source` holds: per imagined step the value and reward errors along the real actions, the first step's advantage against the real one, the advantages PPO reads from each, and per rollout played the heads' one-step reward against the paid one."
     with torch.random.fork_rng(devices=[]):   # the policy's draws: the same checkpoint and seed measure the same, and the caller's stream is left as it was
         torch.manual_seed(seed)
         cfg, policy, world_model, saved = load_agent(source)
@@ -358,13 +358,19 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
         buf = RolloutBuffer(buffer_spec(cfg.rollout_steps, cfg.rows, policy.encoder.stored), 'cpu')
         state, next_start = policy.initial_state(cfg.rows), torch.ones(cfg.rows)
         parts = {k: [] for k in ('forced_adv', 'real_adv', 'value_err', 'reward_err', 'values', 'rewards', 'dream_ppo')}
+        by_rollout = []   # the heads' one-step reward at every step of each rollout played, warm-up included: how it changes as the games go on
         with VecEnv(cfg.game, cfg.num_envs, seed=seed, stagger=cfg.stagger_envs) as env:
             for played in range(warmup + measured):
                 # ---- real play: a rollout and the LSTM state at each segment start
                 state, next_start, segment_states, _ = collect_rollout(policy, env, buf, state, next_start, H, scaler)
+                reward_scale = 1.0 if scaler is None else scaler.scale
+                _, predicted, _ = heads.step(buf.obs.flatten(0, 1), buf.actions.flatten())
+                predicted, paid = predicted * reward_scale, buf.rewards.flatten()
+                by_rollout.append({'measured': played >= warmup, 'reward_mean': float(paid.mean()) / reward_scale,
+                                   'reward_unexplained': float(((predicted - paid) ** 2).mean() / paid.var()),
+                                   'reward_corr': float(torch.corrcoef(torch.stack([predicted, paid]))[0, 1])})
                 if played < warmup: continue
                 h0, c0 = (torch.cat([s[i] for s in segment_states], 1) for i in (0, 1))
-                reward_scale = 1.0 if scaler is None else scaler.scale
                 real = {k: as_segments(v, H) for k, v in (('latents', buf.obs), ('actions', buf.actions), ('values', buf.values), ('rewards', buf.rewards), ('starts', buf.starts))}
                 # ---- the dream along the real actions, and GAE over the same real steps (windows where no real episode ended inside)
                 forced = imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, 1, reward_scale, real['starts'][0], actions=real['actions'][:D])
@@ -384,7 +390,7 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                 'reward_std': float(p['rewards'].std()), 'reward_rmse': p['reward_err'].pow(2).mean(1).sqrt().tolist(),
                 'advantage_corr': float(torch.corrcoef(torch.stack([p['forced_adv'], p['real_adv']]))[0, 1]),
                 'forced_advantage': moments(p['forced_adv']), 'real_advantage': moments(p['real_adv']),
-                'dream_ppo_advantage': moments(p['dream_ppo'])}
+                'dream_ppo_advantage': moments(p['dream_ppo']), 'rollouts': by_rollout}
 
 # %% ../nbs/10_ppo.ipynb #894633e8
 def episode_returns(run_dir) -> tuple[np.ndarray, np.ndarray]:
