@@ -366,9 +366,10 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                 reward_scale = 1.0 if scaler is None else scaler.scale
                 _, predicted, _ = heads.step(buf.obs.flatten(0, 1), buf.actions.flatten())
                 predicted, paid = predicted * reward_scale, buf.rewards.flatten()
+                constant = float(paid.var()) == 0   # a rollout that paid one reward throughout: no variance to explain (None)
                 by_rollout.append({'measured': played >= warmup, 'reward_mean': float(paid.mean()) / reward_scale,
-                                   'reward_unexplained': float(((predicted - paid) ** 2).mean() / paid.var()),
-                                   'reward_corr': float(torch.corrcoef(torch.stack([predicted, paid]))[0, 1])})
+                                   'reward_unexplained': None if constant else float(((predicted - paid) ** 2).mean() / paid.var()),   # MSE over the paid rewards' variance: above 1 is worse than their mean
+                                   'reward_corr': None if constant else float(torch.corrcoef(torch.stack([predicted, paid]))[0, 1])})
                 if played < warmup: continue
                 h0, c0 = (torch.cat([s[i] for s in segment_states], 1) for i in (0, 1))
                 real = {k: as_segments(v, H) for k, v in (('latents', buf.obs), ('actions', buf.actions), ('values', buf.values), ('rewards', buf.rewards), ('starts', buf.starts))}
