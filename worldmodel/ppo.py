@@ -15,7 +15,7 @@ from .env import VecEnv, HELD_OUT_SEED
 from .runs import pick_device, CoreShare, rng_state, set_rng_state, crossed, read_json, write_json, read_metrics, Run, load_run
 from .bundle import load_world_model
 from .agent import AgentPolicy, RolloutBuffer, buffer_spec, PPOConfig, make_policy, sample_actions, load_agent
-from .imagine import Dreamer, imagine_rollout
+from .imagine import Dreamer, imagine_rollout, fit_heads
 
 # %% auto #0
 __all__ = ['gae', 'RewardScaler', 'Segments', 'collect_rollout', 'as_segments', 'ppo_update', 'dream_trust', 'ReturnSpread',
@@ -338,17 +338,18 @@ def train_agent(cfg:PPOConfig, # the job
 @torch.no_grad()
 def dream_fidelity(source, # a dreaming train-agent run directory (its newest checkpoint) or one of its checkpoint files
                    measured:int=4, # real rollouts measured, their windows pooled
-                   warmup:int=1, # rollouts played first (they set the agents' memory and the reward scaler going)
+                   warmup:int=16, # rollouts played first: they set the agents' memory and the reward scaler going, and carry the games past their staggered random start (16 x 32 steps pass an episode)
                    seed:int=HELD_OUT_SEED, # the games' seed
                   ) -> dict:
-    "The dream against the real play, for the dreaming agent `source` holds: per imagined step the value and reward errors along the real actions, the first step's advantage against the real one, the advantages PPO reads from each, and per rollout played the heads' one-step reward against the paid one."
+    "The dream against the real play, for the dreaming agent `source` holds: per imagined step the value and reward errors along the real actions, the first step's advantage against the real one, the advantages PPO reads from each, and per rollout played the reward paid and the share of its variance the heads leave unexplained (as the warm-up measures it)."
     with torch.random.fork_rng(devices=[]):   # the policy's draws: the same checkpoint and seed measure the same, and the caller's stream is left as it was
         torch.manual_seed(seed)
         cfg, policy, world_model, saved = load_agent(source)
         H, D = cfg.bptt_horizon, cfg.dream_horizon
         if not D: raise ValueError(f"{saved.path} is not a dreaming agent (dream_horizon 0)")
         if D >= H: raise ValueError(f"dream_fidelity compares a dream with the real steps of its segment: dream_horizon ({D}) must be below bptt_horizon ({H})")
-        heads = (world_model or load_world_model(cfg.encoder)).require_heads()
+        world_model = world_model or load_world_model(cfg.encoder)
+        heads = world_model.require_heads()
         heads.load_state_dict(saved.state['dynamics'])   # as the agent's dreams had trained them
         scaler = RewardScaler(cfg.rows, cfg.gamma) if cfg.norm_reward else None
         if scaler is not None and saved.state.get('reward_scaler'): scaler.load_state_dict(saved.state['reward_scaler'])
@@ -358,18 +359,18 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
         buf = RolloutBuffer(buffer_spec(cfg.rollout_steps, cfg.rows, policy.encoder.stored), 'cpu')
         state, next_start = policy.initial_state(cfg.rows), torch.ones(cfg.rows)
         parts = {k: [] for k in ('forced_adv', 'real_adv', 'value_err', 'reward_err', 'values', 'rewards', 'dream_ppo')}
-        by_rollout = []   # the heads' one-step reward at every step of each rollout played, warm-up included: how it changes as the games go on
+        by_rollout = []   # the heads' reward error on each rollout played, warm-up included: how it changes as the games go on
+        earned = torch.zeros(cfg.rollout_steps, cfg.rows)   # the rewards as the env paid them
         with VecEnv(cfg.game, cfg.num_envs, seed=seed, stagger=cfg.stagger_envs) as env:
             for played in range(warmup + measured):
                 # ---- real play: a rollout and the LSTM state at each segment start
-                state, next_start, segment_states, _ = collect_rollout(policy, env, buf, state, next_start, H, scaler)
+                state, next_start, segment_states, _ = collect_rollout(policy, env, buf, state, next_start, H, scaler, earned)
                 reward_scale = 1.0 if scaler is None else scaler.scale
-                _, predicted, _ = heads.step(buf.obs.flatten(0, 1), buf.actions.flatten())
-                predicted, paid = predicted * reward_scale, buf.rewards.flatten()
-                constant = float(paid.var()) == 0   # a rollout that paid one reward throughout: no variance to explain (None)
-                by_rollout.append({'measured': played >= warmup, 'reward_mean': float(paid.mean()) / reward_scale,
-                                   'reward_unexplained': None if constant else float(((predicted - paid) ** 2).mean() / paid.var()),   # MSE over the paid rewards' variance: above 1 is worse than their mean
-                                   'reward_corr': None if constant else float(torch.corrcoef(torch.stack([predicted, paid]))[0, 1])})
+                # the heads' error as the warm-up reads it (`fit_heads`, measure only, over the paid rewards' variance: above 1 is worse than their mean)
+                model_parts = fit_heads(heads, None, buf.obs, buf.actions, earned, torch.cat([buf.starts[1:], next_start[None]]).bool(), 1, cfg.model_steps, world_model.spec.loss_weights)
+                reward_var = float(earned.var())
+                by_rollout.append({'measured': played >= warmup, 'reward_mean': float(earned.mean()),
+                                   'reward_unexplained': model_parts['reward'] / reward_var if reward_var > 0 else None})   # a rollout paying one reward throughout: nothing to explain
                 if played < warmup: continue
                 h0, c0 = (torch.cat([s[i] for s in segment_states], 1) for i in (0, 1))
                 real = {k: as_segments(v, H) for k, v in (('latents', buf.obs), ('actions', buf.actions), ('values', buf.values), ('rewards', buf.rewards), ('starts', buf.starts))}
