@@ -14,7 +14,7 @@ from .tasks import game_from_fields
 from .slots import SlotCodec
 from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, BOX_COUNTS, game_box, game_tokens, inventory_limits
 from .runs import SavedRun, load_run, load_checkpoint
-from .dynamics import DynamicsHeads
+from .dynamics import DYNAMICS, DynamicsHeads
 
 # %% auto #0
 __all__ = ['ENCODERS', 'WorldModelSpec', 'spec_from_config', 'WorldModelBundle', 'read_spec', 'codec_from_state',
@@ -48,6 +48,8 @@ class WorldModelSpec:
     "the game's actions, the heads' input (0 without heads)"
     heads_hidden: int = 512
     "width of each head's MLP"
+    dynamics: str = 'mlp'
+    "the latent step (`dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes (`dynamics.ConvDynamics`); models saved before the option had 'mlp'"
     value_discount: float|None = None
     "the value head's discount (None: no value head)"
     cell_map: tuple|None = None
@@ -75,6 +77,7 @@ class WorldModelSpec:
         if self.box_counts not in BOX_COUNTS: raise ValueError(f"WorldModelSpec.box_counts must be one of {list(BOX_COUNTS)}, got {self.box_counts!r}")
         if self.box_counts != 'linear' and self.encoder != 'conv': raise ValueError(f"WorldModelSpec.box_counts applies to the conv encoder only, got {self.box_counts!r} for {self.encoder!r}")
         if self.encoder not in ENCODERS: raise ValueError(f"WorldModelSpec.encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
+        if self.dynamics not in DYNAMICS: raise ValueError(f"WorldModelSpec.dynamics must be one of {list(DYNAMICS)}, got {self.dynamics!r}")
         if self.objective not in OBJECTIVES: raise ValueError(f"WorldModelSpec.objective must be one of {list(OBJECTIVES)}, got {self.objective!r}")
         if (self.objective in SLOT_OBJECTIVES) != (self.codec_positions > 0):
             raise ValueError(f"WorldModelSpec.codec_positions must be positive exactly for the slot objectives, got {self.codec_positions} for {self.objective!r}")
@@ -112,7 +115,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                           horizon=horizon, num_actions=env_interface(game).action_space.n if horizon else 0,
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
-                          map_hidden=config.get('map_hidden', 512),
+                          map_hidden=config.get('map_hidden', 512), dynamics=config.get('dynamics', 'mlp'),
                           inventory=(tuple(feature_table(game)[name].id for name in limits), tuple(limits.values())) if limits else None,
                           game=dataclasses.asdict(game))
 
@@ -136,7 +139,7 @@ class WorldModelBundle(nn.Module):
         autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec,
                                  box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map,
-                               map_hidden=spec.map_hidden, inventory=spec.inventory)
+                               map_hidden=spec.map_hidden, inventory=spec.inventory, dynamics=spec.dynamics)
                  if spec.predictive else None)
         return cls(spec, autoencoder, heads)
 

@@ -11,8 +11,8 @@ from .tokens import window_cell, own_cell_values
 from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
-__all__ = ['HOLDING', 'LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'InventoryHead', 'DynamicsHeads',
-           'latent_rollout_loss', 'value_targets', 'predictive_loss']
+__all__ = ['HOLDING', 'DYNAMICS', 'LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'InventoryHead', 'ConvDynamics',
+           'DynamicsHeads', 'latent_rollout_loss', 'value_targets', 'predictive_loss']
 
 # %% ../nbs/05_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -186,9 +186,35 @@ class InventoryHead(nn.Module):
         "Cross-entropy of the holdings drawn from `z` against the ones `obs` shows, a mean over items and rows."
         return F.cross_entropy(self(z).float().flatten(0, 1), self.targets(obs).flatten())
 
+# %% ../nbs/05_dynamics.ipynb #c0d1a002
+DYNAMICS = ('mlp', 'conv')   # the latent step: a residual MLP, or convolutions over the latent laid out as the window (`ConvDynamics`)
+
+class ConvDynamics(nn.Module):
+    "`[z_t, one_hot(a_t)] -> Δz`: the latent laid out as `channels` planes of the window, the action as planes, two 3x3 convolutions, read back to the latent."
+    def __init__(self, latent_dim:int, # the world model's latent size
+                 num_actions:int, # the game's actions (the input's last columns, one-hot)
+                 channels:int=8, # planes the latent is laid out as
+                 hidden:int=32, # width of the hidden convolution
+                 window:int=13, # side of the egocentric window the planes span
+                ):
+        super().__init__()
+        if min(channels, hidden, window) < 1: raise ValueError(f"ConvDynamics needs positive channels, hidden and window, got {channels}, {hidden}, {window}")
+        self.latent_dim, self.num_actions, self.channels, self.window = latent_dim, num_actions, channels, window
+        self.to_map = nn.Linear(latent_dim, channels * window * window)
+        self.conv = nn.Sequential(nn.Conv2d(channels + num_actions, hidden, 3, padding=1), nn.SiLU(), nn.Conv2d(hidden, channels, 3, padding=1), nn.SiLU())
+        self.to_latent = nn.Linear(channels * window * window, latent_dim)
+
+    def forward(self, za # (B, latent_dim + num_actions) the latent and the one-hot action, as the MLP dynamics reads them
+               ) -> torch.Tensor:
+        "The change of the latent `(B, latent_dim)`."
+        z, action = za[:, :self.latent_dim], za[:, self.latent_dim:]
+        w = self.window
+        planes = torch.cat([self.to_map(z).view(-1, self.channels, w, w), action[:, :, None, None].expand(-1, -1, w, w)], 1)
+        return self.to_latent(self.conv(planes).flatten(1))
+
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
-    "`z_t, a_t -> z_{t+1}` (residual MLP), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value."
+    "`z_t, a_t -> z_{t+1}` (residual MLP or `ConvDynamics`), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value."
     def __init__(self, latent_dim:int, # the world model's latent size
                  num_actions:int, # the game's actions
                  hidden:int=512, # width of each MLP
@@ -196,12 +222,14 @@ class DynamicsHeads(nn.Module):
                  cell_map:tuple|None=None, # (the tag feature's id, the game's tags[, the class balance]): a head that draws every cell's tag (`CellMapHead`; None: none)
                  map_hidden:int|None=None, # the cell map head's hidden width (0: linear; None: `hidden`)
                  inventory:tuple|None=None, # (the inventory features' ids, their limits): a head that draws what the agent holds (`InventoryHead`, at the map head's width; None: none)
+                 dynamics:str='mlp', # the latent step (`DYNAMICS`): 'mlp' a residual MLP; 'conv' a residual `ConvDynamics`
                 ):
         super().__init__()
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
+        if dynamics not in DYNAMICS: raise ValueError(f"dynamics must be one of {list(DYNAMICS)}, got {dynamics!r}")
         self.latent_dim, self.num_actions, self.value_discount = latent_dim, num_actions, value_discount
         mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, o))
-        self.dynamics = mlp(latent_dim + num_actions, latent_dim)
+        self.dynamics = mlp(latent_dim + num_actions, latent_dim) if dynamics == 'mlp' else ConvDynamics(latent_dim, num_actions)
         self.reward = mlp(latent_dim + num_actions, 1)
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None

@@ -22,7 +22,7 @@ from .model import WorldModel, OBJECTIVES, SLOT_OBJECTIVES, BOX_COUNTS
 from .slots import SlotCodec
 from .runs import (crossed, pick_device, bf16_supported, rng_state, set_rng_state, read_metrics, Run, SavedRun, check_choices,
                              check_fields, RunSettings, GameSettings, read_json, load_run)
-from .dynamics import SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
+from .dynamics import DYNAMICS, SequenceBuffer, SequenceMix, DynamicsHeads, predictive_loss
 from .bundle import ENCODERS, WorldModelBundle, spec_from_config, load_world_model
 from .agent import agent_actor, task_policy
 
@@ -38,7 +38,7 @@ LR_SCHEDULES = ('constant', 'cosine')
 @dataclass
 class PretrainConfig(RunSettings, GameSettings):
     "Pre-training the world model: data, model, optimisation, logging and checkpoints (the run's and the game's fields: `RunSettings`, `GameSettings`)."
-    CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES), 'encoder_kind': ('auto', *ENCODERS), 'box_counts': BOX_COUNTS}   # the CLI offers these, validation enforces them
+    CHOICES: ClassVar[dict] = {'lr_schedule': LR_SCHEDULES, 'objective': tuple(OBJECTIVES), 'encoder_kind': ('auto', *ENCODERS), 'box_counts': BOX_COUNTS, 'dynamics': DYNAMICS}   # the CLI offers these, validation enforces them
     RESUME_MAY_CHANGE: ClassVar[tuple] = ('run_dir', 'steps', 'num_envs', 'parallel_collection', 'device', 'compile', 'log_every', 'console_every',
                                           'checkpoint_every', 'checkpoint_seconds', 'keep_checkpoints', 'heartbeat_seconds', 'eval_every',
                                           'eval_obs', 'wandb', 'wandb_project')   # what does not change what is learned
@@ -90,6 +90,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "with a map head: each class (nothing, each tag) weighs its batch frequency ** -map_balance (0: unweighted; 1: every class equal, a rare source as much as the empty cells)"
     map_hidden: int = 512
     "the map head's hidden width (0: one linear layer, so the latent must hold every cell's contents linearly readable, as the agent's adapter and the probes read it)"
+    dynamics: str = 'mlp'
+    "the heads' latent step (horizon > 0; `dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes, as SPR and EfficientZero step theirs (`dynamics.ConvDynamics`)"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '{task}' in it stands for each game's task, an agent per task (such as 'runs/tasks/{task}-s0'); '': uniformly random actions (the `worldmodel pretrain` command trains a raw agent to play first unless --data-agent-steps 0: `cli.with_data_agent`)"
     random_share: float = 0.0
@@ -132,6 +134,7 @@ class PretrainConfig(RunSettings, GameSettings):
         if self.data_policy and not self.horizon: raise ValueError("PretrainConfig.data_policy needs horizon > 0 (the predictive model learns from windows of play)")
         if self.inventory_weight and not self.horizon:
             raise ValueError(f"PretrainConfig.inventory_weight ({self.inventory_weight}) needs the heads: horizon > 0")
+        if self.dynamics != 'mlp' and not self.horizon: raise ValueError(f"PretrainConfig.dynamics {self.dynamics!r} needs the heads: horizon > 0")
         if self.imagined_map_weight and not (self.horizon and self.map_weight):
             raise ValueError(f"PretrainConfig.imagined_map_weight ({self.imagined_map_weight}) needs the map head: horizon > 0 and map_weight > 0")
         if self.reuse > 1 and not self.buffer_size:
