@@ -106,7 +106,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
     value, cell_map, inventory = config.get('value_weight', 0.0), config.get('map_weight', 0.0), config.get('inventory_weight', 0.0)
     weights = ({'reconstruction': 1.0, 'dynamics': config['dynamics_weight'], 'reward': config['reward_weight'],
                 'continue': config['continue_weight'], 'value': value, 'map': cell_map, 'imagined_map': config.get('imagined_map_weight', 0.0),
-                'inventory': inventory} if horizon else {})
+                'inventory': inventory, 'plane_map': config.get('plane_map_weight', 0.0)} if horizon else {})
     game = GameConfig(**config['game']) if 'game' in config else game_from_fields(config, seed=config.get('seed', 0))   # a run's recorded game, as it was then
     limits = inventory_limits(game) if horizon and inventory else {}   # reads the game's config: only for a head that needs it
     if horizon and inventory and not limits: raise ValueError(f"inventory_weight {inventory} asks for an inventory head, and the game has no inventory features (inv:<item>)")

@@ -135,6 +135,7 @@ class CellMapHead(nn.Module):
 
     def loss(self, z, obs,
              rows=None, # (B,) bool, the rows that count, or float, each row's weight (None: all alike); the mean is over their cells
+             read=None, # z -> logits `(B, cells, tags + 1)` drawing the map another way (such as `ConvDynamics.plane_logits`; None: this head)
             ) -> torch.Tensor:
         "Cross-entropy of the map drawn from `z` against the one `obs` shows, a (class-weighted, with `balance`; row-weighted, with float `rows`) mean over cells."
         row_weight = torch.ones(len(z), device=z.device) if rows is None else rows.float()
@@ -148,7 +149,7 @@ class CellMapHead(nn.Module):
             weight = freq.clamp(min=1 / len(target)) ** -self.balance
             weight = weight / (weight * freq).sum()   # the batch's mean weight is 1: the loss keeps its scale
         # the weighted mean `F.cross_entropy` takes, each cell's class weight times its row's
-        per_cell = F.cross_entropy(self(z).float().flatten(0, 1), target, weight=weight, reduction='none').view(len(z), -1)
+        per_cell = F.cross_entropy((self if read is None else read)(z).float().flatten(0, 1), target, weight=weight, reduction='none').view(len(z), -1)
         return (per_cell * row_weight[:, None]).sum() / (weight[target].view(len(z), -1) * row_weight[:, None]).sum()
 
 # %% ../nbs/05_dynamics.ipynb #1a7e0b02
@@ -196,6 +197,7 @@ class ConvDynamics(nn.Module):
                  channels:int=8, # planes the latent is laid out as
                  hidden:int=32, # width of the hidden convolution
                  window:int=13, # side of the egocentric window the planes span
+                 map_classes:int=0, # classes of a cell (nothing, each tag): a 1x1 convolution reads them off the planes (`plane_logits`), so a loss can lay the planes out as the window (0: none)
                 ):
         super().__init__()
         if min(channels, hidden, window) < 1: raise ValueError(f"ConvDynamics needs positive channels, hidden and window, got {channels}, {hidden}, {window}")
@@ -203,13 +205,23 @@ class ConvDynamics(nn.Module):
         self.to_map = nn.Linear(latent_dim, channels * window * window)
         self.conv = nn.Sequential(nn.Conv2d(channels + num_actions, hidden, 3, padding=1), nn.SiLU(), nn.Conv2d(hidden, channels, 3, padding=1), nn.SiLU())
         self.to_latent = nn.Linear(channels * window * window, latent_dim)
+        self.plane_map = nn.Conv2d(channels, map_classes, 1) if map_classes else None
+
+    def planes(self, z) -> torch.Tensor:
+        "The latent laid out as `(B, channels, window, window)`."
+        return self.to_map(z).view(-1, self.channels, self.window, self.window)
+
+    def plane_logits(self, z) -> torch.Tensor:
+        "What each cell holds, read off the planes alone at that cell: logits `(B, cells, map_classes)`, as `CellMapHead` draws them."
+        if self.plane_map is None: raise ValueError("this ConvDynamics reads no map off its planes (map_classes=0)")
+        return self.plane_map(self.planes(z)).flatten(2).transpose(1, 2)
 
     def forward(self, za # (B, latent_dim + num_actions) the latent and the one-hot action, as the MLP dynamics reads them
                ) -> torch.Tensor:
         "The change of the latent `(B, latent_dim)`."
         z, action = za[:, :self.latent_dim], za[:, self.latent_dim:]
         w = self.window
-        planes = torch.cat([self.to_map(z).view(-1, self.channels, w, w), action[:, :, None, None].expand(-1, -1, w, w)], 1)
+        planes = torch.cat([self.planes(z), action[:, :, None, None].expand(-1, -1, w, w)], 1)
         return self.to_latent(self.conv(planes).flatten(1))
 
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
@@ -229,7 +241,8 @@ class DynamicsHeads(nn.Module):
         if dynamics not in DYNAMICS: raise ValueError(f"dynamics must be one of {list(DYNAMICS)}, got {dynamics!r}")
         self.latent_dim, self.num_actions, self.value_discount = latent_dim, num_actions, value_discount
         mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, o))
-        self.dynamics = mlp(latent_dim + num_actions, latent_dim) if dynamics == 'mlp' else ConvDynamics(latent_dim, num_actions)
+        self.dynamics = (mlp(latent_dim + num_actions, latent_dim) if dynamics == 'mlp'
+                         else ConvDynamics(latent_dim, num_actions, map_classes=cell_map[1] + 1 if cell_map else 0))   # with a map head, its planes can learn the map too
         self.reward = mlp(latent_dim + num_actions, 1)
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None
@@ -244,7 +257,7 @@ class DynamicsHeads(nn.Module):
 
 
 # %% ../nbs/05_dynamics.ipynb #11c9116d
-LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map', 'imagined_map', 'inventory')
+LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map', 'imagined_map', 'inventory', 'plane_map')
 
 def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue heads
                         z, # (n, D) the windows' first latents (with gradients, if the encoder learns)
@@ -313,4 +326,8 @@ def predictive_loss(model, # a `WorldModel`
         parts['value'] = ((heads.value(seen).squeeze(-1).to(out_dtype) - returns) ** 2).mean()
     if heads.cell_map is not None: parts['map'] = heads.cell_map.loss(z, obs[:, 0])   # the window's cells, from the first latent (gradient into the encoder)
     if heads.inventory is not None: parts['inventory'] = heads.inventory.loss(z, obs[:, 0])   # what the agent holds, from the first latent (gradient into the encoder)
+    if weights.get('plane_map'):   # the conv dynamics' planes of the first latent read as the window's map, cell by cell: the layout its convolutions shift
+        if heads.cell_map is None or getattr(heads.dynamics, 'plane_map', None) is None:
+            raise ValueError("a plane_map weight needs conv dynamics with a cell map head (DynamicsHeads(dynamics='conv', cell_map=...))")
+        parts['plane_map'] = heads.cell_map.loss(z, obs[:, 0], read=heads.dynamics.plane_logits)
     return sum(weights.get(k, 0.0) * v for k, v in parts.items()), parts

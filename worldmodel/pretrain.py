@@ -92,6 +92,8 @@ class PretrainConfig(RunSettings, GameSettings):
     "the map head's hidden width (0: one linear layer, so the latent must hold every cell's contents linearly readable, as the agent's adapter and the probes read it)"
     dynamics: str = 'mlp'
     "the heads' latent step (horizon > 0; `dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes, as SPR and EfficientZero step theirs (`dynamics.ConvDynamics`)"
+    plane_map_weight: float = 0.0
+    "weight of the map read off the conv dynamics' planes of each first latent (dynamics 'conv' with the map head; 0: none): the planes' layout learns to be the window, the map the convolutions shift (`dynamics.ConvDynamics.plane_logits`)"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '{task}' in it stands for each game's task, an agent per task (such as 'runs/tasks/{task}-s0'); '': uniformly random actions (the `worldmodel pretrain` command trains a raw agent to play first unless --data-agent-steps 0: `cli.with_data_agent`)"
     random_share: float = 0.0
@@ -126,7 +128,7 @@ class PretrainConfig(RunSettings, GameSettings):
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0,
                                      'map_hidden': 0},
                      numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)', 'step_discount': '(0, 1]',
-                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight', 'inventory_weight')}})
+                              **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight', 'inventory_weight', 'plane_map_weight')}})
         check_choices(self)
         if self.encoder_kind == 'auto': self.encoder_kind = 'conv' if self.horizon else 'mlp'   # saved resolved: the run says what it trained
         if self.box_counts != 'linear' and self.encoder_kind != 'conv': raise ValueError(f"PretrainConfig.box_counts applies to encoder_kind 'conv' only, got {self.encoder_kind!r}")
@@ -135,6 +137,8 @@ class PretrainConfig(RunSettings, GameSettings):
         if self.inventory_weight and not self.horizon:
             raise ValueError(f"PretrainConfig.inventory_weight ({self.inventory_weight}) needs the heads: horizon > 0")
         if self.dynamics != 'mlp' and not self.horizon: raise ValueError(f"PretrainConfig.dynamics {self.dynamics!r} needs the heads: horizon > 0")
+        if self.plane_map_weight and not (self.dynamics == 'conv' and self.map_weight):
+            raise ValueError(f"PretrainConfig.plane_map_weight ({self.plane_map_weight}) needs dynamics 'conv' and the map head (map_weight > 0): it reads the map off the conv dynamics' planes")
         if self.imagined_map_weight and not (self.horizon and self.map_weight):
             raise ValueError(f"PretrainConfig.imagined_map_weight ({self.imagined_map_weight}) needs the map head: horizon > 0 and map_weight > 0")
         if self.reuse > 1 and not self.buffer_size:
