@@ -139,7 +139,8 @@ class WorldModelBundle(nn.Module):
         autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec,
                                  box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map,
-                               map_hidden=spec.map_hidden, inventory=spec.inventory, dynamics=spec.dynamics)
+                               map_hidden=spec.map_hidden, inventory=spec.inventory, dynamics=spec.dynamics,
+                               plane_map=bool(spec.loss_weights.get('plane_map')))   # the planes' map readout exists where it was trained
                  if spec.predictive else None)
         return cls(spec, autoencoder, heads)
 

@@ -235,14 +235,16 @@ class DynamicsHeads(nn.Module):
                  map_hidden:int|None=None, # the cell map head's hidden width (0: linear; None: `hidden`)
                  inventory:tuple|None=None, # (the inventory features' ids, their limits): a head that draws what the agent holds (`InventoryHead`, at the map head's width; None: none)
                  dynamics:str='mlp', # the latent step (`DYNAMICS`): 'mlp' a residual MLP; 'conv' a residual `ConvDynamics`
+                 plane_map:bool=False, # the conv step also draws the map off its planes (`ConvDynamics.plane_logits`; needs dynamics 'conv' and cell_map)
                 ):
         super().__init__()
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
         if dynamics not in DYNAMICS: raise ValueError(f"dynamics must be one of {list(DYNAMICS)}, got {dynamics!r}")
+        if plane_map and not (dynamics == 'conv' and cell_map): raise ValueError("plane_map needs dynamics='conv' and a cell_map: it draws the map head's classes off the conv step's planes")
         self.latent_dim, self.num_actions, self.value_discount = latent_dim, num_actions, value_discount
         mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, o))
         self.dynamics = (mlp(latent_dim + num_actions, latent_dim) if dynamics == 'mlp'
-                         else ConvDynamics(latent_dim, num_actions, map_classes=cell_map[1] + 1 if cell_map else 0))   # with a map head, its planes can learn the map too
+                         else ConvDynamics(latent_dim, num_actions, map_classes=cell_map[1] + 1 if plane_map else 0))
         self.reward = mlp(latent_dim + num_actions, 1)
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None
