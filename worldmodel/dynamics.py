@@ -330,6 +330,6 @@ def predictive_loss(model, # a `WorldModel`
     if heads.inventory is not None: parts['inventory'] = heads.inventory.loss(z, obs[:, 0])   # what the agent holds, from the first latent (gradient into the encoder)
     if weights.get('plane_map'):   # the conv dynamics' planes of the first latent read as the window's map, cell by cell: the layout its convolutions shift
         if heads.cell_map is None or getattr(heads.dynamics, 'plane_map', None) is None:
-            raise ValueError("a plane_map weight needs conv dynamics with a cell map head (DynamicsHeads(dynamics='conv', cell_map=...))")
+            raise ValueError("a plane_map weight needs conv dynamics with a cell map head that draws the map off its planes (DynamicsHeads(dynamics='conv', cell_map=..., plane_map=True))")
         parts['plane_map'] = heads.cell_map.loss(z, obs[:, 0], read=heads.dynamics.plane_logits)
     return sum(weights.get(k, 0.0) * v for k, v in parts.items()), parts
