@@ -78,6 +78,8 @@ class WorldModelSpec:
         if self.box_counts != 'linear' and self.encoder != 'conv': raise ValueError(f"WorldModelSpec.box_counts applies to the conv encoder only, got {self.box_counts!r} for {self.encoder!r}")
         if self.encoder not in ENCODERS: raise ValueError(f"WorldModelSpec.encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
         if self.dynamics not in DYNAMICS: raise ValueError(f"WorldModelSpec.dynamics must be one of {list(DYNAMICS)}, got {self.dynamics!r}")
+        if self.loss_weights.get('plane_map') and not (self.dynamics == 'conv' and self.cell_map):
+            raise ValueError(f"WorldModelSpec.loss_weights['plane_map'] ({self.loss_weights['plane_map']}) needs dynamics 'conv' and a cell_map: it draws the map off the conv step's planes")
         if self.objective not in OBJECTIVES: raise ValueError(f"WorldModelSpec.objective must be one of {list(OBJECTIVES)}, got {self.objective!r}")
         if (self.objective in SLOT_OBJECTIVES) != (self.codec_positions > 0):
             raise ValueError(f"WorldModelSpec.codec_positions must be positive exactly for the slot objectives, got {self.codec_positions} for {self.objective!r}")

@@ -227,7 +227,7 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
     window = lambda x, n: x[idx[:, :n]].transpose(1, 2).flatten(0, 1)            # -> (windows x rows, n, ...)
     z = window(latents, steps + 1)
     with torch.set_grad_enabled(opt is not None):
-        # latents only, no observations: the parts of pre-training that read observations ('map', 'imagined_map', 'inventory') are not learned here
+        # latents only, no observations: the parts of pre-training that read observations ('map', 'imagined_map', 'inventory', 'plane_map') are not learned here
         parts = latent_rollout_loss(heads, z[:, 0], z[:, 1:], window(actions, steps), window(rewards, steps), window(ended, steps))
     if opt is not None:
         opt.zero_grad(set_to_none=True)
