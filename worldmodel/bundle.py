@@ -50,6 +50,10 @@ class WorldModelSpec:
     "width of each head's MLP"
     dynamics: str = 'mlp'
     "the latent step (`dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes (`dynamics.ConvDynamics`); models saved before the option had 'mlp'"
+    memory: int = 0
+    "width of the heads' recurrent memory (`dynamics.DynamicsHeads`; 0: none, the step reads the latent alone; models saved before the option had none)"
+    memory_burn_in: int = 0
+    "real steps each pre-training window read into the memory before its predictions (`dynamics.predictive_loss`); dreams warm it over as many"
     value_discount: float|None = None
     "the value head's discount (None: no value head)"
     cell_map: tuple|None = None
@@ -67,7 +71,7 @@ class WorldModelSpec:
 
     def __post_init__(self):
         # plain Python numbers (a gym space's `n` is a numpy integer): a checkpoint holding them loads with weights_only
-        for name in ('latent_dim', 'conv_channels', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden', 'map_hidden'): setattr(self, name, int(getattr(self, name)))
+        for name in ('latent_dim', 'conv_channels', 'codec_positions', 'num_tokens', 'horizon', 'num_actions', 'heads_hidden', 'map_hidden', 'memory', 'memory_burn_in'): setattr(self, name, int(getattr(self, name)))
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.value_discount is not None: self.value_discount = float(self.value_discount)
         self.step_discount = float(self.step_discount)
@@ -80,6 +84,9 @@ class WorldModelSpec:
         if self.dynamics not in DYNAMICS: raise ValueError(f"WorldModelSpec.dynamics must be one of {list(DYNAMICS)}, got {self.dynamics!r}")
         if self.loss_weights.get('plane_map') and not (self.dynamics == 'conv' and self.cell_map):
             raise ValueError(f"WorldModelSpec.loss_weights['plane_map'] ({self.loss_weights['plane_map']}) needs dynamics 'conv' and a cell_map: it draws the map off the conv step's planes")
+        if self.memory < 0 or self.memory_burn_in < 0: raise ValueError(f"WorldModelSpec.memory and memory_burn_in must be >= 0, got {self.memory}, {self.memory_burn_in}")
+        if self.memory and (self.dynamics != 'mlp' or not self.horizon): raise ValueError(f"WorldModelSpec.memory ({self.memory}) needs heads (horizon > 0) with dynamics 'mlp', got horizon {self.horizon}, dynamics {self.dynamics!r}")
+        if self.memory_burn_in and not self.memory: raise ValueError(f"WorldModelSpec.memory_burn_in ({self.memory_burn_in}) warms a memory: it needs memory > 0")
         if self.objective not in OBJECTIVES: raise ValueError(f"WorldModelSpec.objective must be one of {list(OBJECTIVES)}, got {self.objective!r}")
         if (self.objective in SLOT_OBJECTIVES) != (self.codec_positions > 0):
             raise ValueError(f"WorldModelSpec.codec_positions must be positive exactly for the slot objectives, got {self.codec_positions} for {self.objective!r}")
@@ -118,6 +125,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
                           map_hidden=config.get('map_hidden', 512), dynamics=config.get('dynamics', 'mlp'),
+                          memory=config.get('memory', 0) if horizon else 0, memory_burn_in=config.get('memory_burn_in', 0) if horizon else 0,
                           inventory=(tuple(feature_table(game)[name].id for name in limits), tuple(limits.values())) if limits else None,
                           game=dataclasses.asdict(game))
 
@@ -141,7 +149,7 @@ class WorldModelBundle(nn.Module):
         autoencoder = WorldModel(latent_dim=spec.latent_dim, hidden=spec.hidden, num_tokens=spec.num_tokens, objective=spec.objective, codec=codec,
                                  box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map,
-                               map_hidden=spec.map_hidden, inventory=spec.inventory, dynamics=spec.dynamics,
+                               map_hidden=spec.map_hidden, inventory=spec.inventory, dynamics=spec.dynamics, memory=spec.memory,
                                plane_map=bool(spec.loss_weights.get('plane_map')))   # the planes' map readout exists where it was trained
                  if spec.predictive else None)
         return cls(spec, autoencoder, heads)
@@ -166,7 +174,7 @@ class WorldModelBundle(nn.Module):
         return self.heads
 
     def step(self, z, action) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        "The heads' one step from latents `z` under `action`: the next latent, the reward, the continue logit."
+        "The heads' one step from latents `z` under `action`: the next latent, the reward, the continue logit (heads with a memory: `heads.step_with_memory`)."
         return self.require_heads().step(z, action)
 
     def checkpoint_state(self) -> dict:

@@ -12,7 +12,7 @@ from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
 __all__ = ['HOLDING', 'DYNAMICS', 'LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'InventoryHead', 'ConvDynamics',
-           'DynamicsHeads', 'latent_rollout_loss', 'value_targets', 'predictive_loss']
+           'DynamicsHeads', 'latent_rollout_loss', 'warm_memory', 'value_targets', 'predictive_loss']
 
 # %% ../nbs/05_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -226,7 +226,7 @@ class ConvDynamics(nn.Module):
 
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
-    "`z_t, a_t -> z_{t+1}` (residual MLP or `ConvDynamics`), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value."
+    "`z_t, a_t -> z_{t+1}` (residual MLP or `ConvDynamics`), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value; with a `memory`, the step and the reward also read a recurrent state of the steps before."
     def __init__(self, latent_dim:int, # the world model's latent size
                  num_actions:int, # the game's actions
                  hidden:int=512, # width of each MLP
@@ -236,26 +236,50 @@ class DynamicsHeads(nn.Module):
                  inventory:tuple|None=None, # (the inventory features' ids, their limits): a head that draws what the agent holds (`InventoryHead`, at the map head's width; None: none)
                  dynamics:str='mlp', # the latent step (`DYNAMICS`): 'mlp' a residual MLP; 'conv' a residual `ConvDynamics`
                  plane_map:bool=False, # the conv step also draws the map off its planes (`ConvDynamics.plane_logits`; needs dynamics 'conv' and cell_map)
+                 memory:int=0, # width of a recurrent memory (a GRU cell over each latent and action stepped through, RSSM's deterministic state) the step and the reward read beside the latent (0: none; dynamics 'mlp' only)
                 ):
         super().__init__()
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
         if dynamics not in DYNAMICS: raise ValueError(f"dynamics must be one of {list(DYNAMICS)}, got {dynamics!r}")
         if plane_map and not (dynamics == 'conv' and cell_map): raise ValueError("plane_map needs dynamics='conv' and a cell_map: it draws the map head's classes off the conv step's planes")
-        self.latent_dim, self.num_actions, self.value_discount = latent_dim, num_actions, value_discount
+        if memory < 0 or (memory and dynamics != 'mlp'): raise ValueError(f"memory must be 0 or a positive width, with dynamics 'mlp' (the step that reads it beside the latent), got {memory!r} with {dynamics!r}")
+        self.latent_dim, self.num_actions, self.value_discount, self.memory_dim = latent_dim, num_actions, value_discount, memory
         mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, o))
-        self.dynamics = (mlp(latent_dim + num_actions, latent_dim) if dynamics == 'mlp'
+        step_in = latent_dim + num_actions + memory   # what the step and the reward read: the latent, the action (and the memory)
+        self.dynamics = (mlp(step_in, latent_dim) if dynamics == 'mlp'
                          else ConvDynamics(latent_dim, num_actions, map_classes=cell_map[1] + 1 if plane_map else 0))
-        self.reward = mlp(latent_dim + num_actions, 1)
+        self.reward = mlp(step_in, 1)
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None
         self.cell_map = CellMapHead(latent_dim, *cell_map, hidden=hidden if map_hidden is None else map_hidden) if cell_map else None
         self.inventory = InventoryHead(latent_dim, *inventory, hidden=hidden if map_hidden is None else map_hidden) if inventory else None
+        self.remember = nn.GRUCell(latent_dim + num_actions, memory) if memory else None
+
+    def initial_memory(self, n:int, device=None) -> torch.Tensor|None:
+        "The memory of `n` rows that have seen nothing (an episode's start): zeros `(n, memory)`, or None without a memory."
+        return torch.zeros(n, self.memory_dim, device=device) if self.memory_dim else None
+
+    def observe(self, z, action, memory) -> torch.Tensor|None:
+        "The memory after a step from latents `z` under `action` (None without a memory): what a real step adds to it."
+        if self.remember is None: return None
+        return self.remember(torch.cat([z, F.one_hot(action, self.num_actions).to(z.dtype)], -1), memory.to(z.dtype))
+
+    def step_with_memory(self, z, action,
+                         memory=None, # (n, memory) what the rows remember of the steps before (None: nothing, an episode's start)
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor|None]:
+        "One step: the next latent, the reward, the continue logit, and the memory after the step (None without a memory)."
+        za = torch.cat([z, F.one_hot(action, self.num_actions).to(z.dtype)], -1)
+        read = za
+        if self.remember is not None:
+            memory = self.remember(za, (self.initial_memory(len(z), z.device) if memory is None else memory).to(z.dtype))
+            read = torch.cat([za, memory.to(z.dtype)], -1)   # the step reads the memory that includes this step, as RSSM's prior reads h_t
+        nxt = z + self.dynamics(read)
+        return nxt, self.reward(read).squeeze(-1), self.cont(nxt).squeeze(-1), memory
 
     def step(self, z, action) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        "One step: the next latent, the reward, the continue logit."
-        za = torch.cat([z, F.one_hot(action, self.num_actions).to(z.dtype)], -1)
-        nxt = z + self.dynamics(za)
-        return nxt, self.reward(za).squeeze(-1), self.cont(nxt).squeeze(-1)
+        "One step of heads without a memory: the next latent, the reward, the continue logit."
+        if self.remember is not None: raise ValueError("these heads step with a memory of the steps before: call step_with_memory(z, action, memory)")
+        return self.step_with_memory(z, action)[:3]
 
 
 # %% ../nbs/05_dynamics.ipynb #11c9116d
@@ -270,6 +294,7 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
                         out_dtype=torch.float32, # what the network's outputs are cast to before the losses
                         next_obs=None, # (n, steps, 200, 3) the real next observations: with a cell map head, each imagined latent learns their map too ('imagined_map'; None: not)
                         step_discount:float=1.0, # step k's losses weigh `step_discount ** k` (TD-MPC2's ρ), scaled to average 1: below 1 the first steps count more
+                        memory=None, # (n, memory) heads with a memory: what each window remembers of the steps before its first (`warm_memory`; None: nothing, an episode's start)
                        ) -> dict[str, torch.Tensor]:
     "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a (step-weighted) mean over the steps (and the imagined latents' map, over the steps that count)."
     n, steps = actions.shape
@@ -280,7 +305,7 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
     dyn = rew = cont = 0.0
     imagined, seen = [], []
     for k in range(steps):
-        z, r_hat, c_logit = heads.step(z, actions[:, k])
+        z, r_hat, c_logit, memory = heads.step_with_memory(z, actions[:, k], memory)
         goes_on = (~dones[:, k]).float()   # after an episode's last step the next observation is the next episode's first: no target
         dyn = dyn + step_weight[k] * (alive * goes_on * ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)).sum()
         rew = rew + step_weight[k] * (alive * (r_hat.to(out_dtype) - rewards[:, k]) ** 2).sum()
@@ -292,6 +317,19 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
     if next_obs is not None and heads.cell_map is not None:   # the map of what the dream imagines, against what the world showed: dreams that keep the map
         parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=torch.stack(seen, 1).flatten())
     return parts
+
+def warm_memory(heads:DynamicsHeads,
+                latents, # (n, steps, D) real latents of the steps before the windows' first (targets of nothing: no gradient needed)
+                actions, # (n, steps) the actions taken at them
+                dones, # (n, steps) bool: the episode ended at that step (the memory is reset after it)
+                memory=None, # (n, memory) what was remembered before these steps (None: nothing)
+               ) -> torch.Tensor|None:
+    "The heads' memory after reading the real steps before a window (the burn-in): `(n, memory)`, zeros after an episode's end; None for heads without a memory."
+    if heads.remember is None: return None
+    memory = heads.initial_memory(len(latents), latents.device) if memory is None else memory
+    for k in range(actions.shape[1]):
+        memory = heads.observe(latents[:, k], actions[:, k], memory) * (~dones[:, k]).to(latents.dtype)[:, None]
+    return memory
 
 def value_targets(rewards, # (n, steps) the rewards earned
                   dones, # (n, steps) bool: the episode ended at that step
@@ -311,8 +349,17 @@ def predictive_loss(model, # a `WorldModel`
                     weights:dict[str, float], # a weight per loss part (`LOSS_PARTS`)
                     out_dtype=torch.float32, # what the network's outputs are cast to before the losses
                     step_discount:float=1.0, # the rollout losses' weight of step k, `step_discount ** k` (`latent_rollout_loss`)
+                    burn_in:int=0, # the windows' first steps that only warm the heads' memory (`warm_memory`): the losses start after them
                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     "The weighted sum of the reconstruction, latent dynamics, reward, continue (and value) losses, and each part."
+    memory = None
+    if burn_in:   # the memory reads the real steps before the window, as an agent's would have
+        if heads.remember is None: raise ValueError(f"burn_in ({burn_in}) warms a memory, and these heads have none (DynamicsHeads(memory=...))")
+        if batch['actions'].shape[1] <= burn_in: raise ValueError(f"windows of {batch['actions'].shape[1]} steps leave nothing to predict after a burn-in of {burn_in}")
+        obs = batch['obs']
+        with torch.no_grad(): seen = model.encode(obs[:, :burn_in].flatten(0, 1)).view(len(obs), burn_in, -1)
+        memory = warm_memory(heads, seen, batch['actions'][:, :burn_in], batch['dones'][:, :burn_in])
+        batch = {k: v[:, burn_in:] for k, v in batch.items()}
     obs, actions = batch['obs'], batch['actions']
     n, steps = actions.shape
     z = model.encode(obs[:, 0])
@@ -321,7 +368,7 @@ def predictive_loss(model, # a `WorldModel`
     recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
     rewards = batch['rewards'].float()
     next_obs = obs[:, 1:] if weights.get('imagined_map') else None   # read only when weighed: it is a second pass through the map head
-    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype, next_obs, step_discount)}
+    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype, next_obs, step_discount, memory)}
     if heads.value is not None:   # the value of the first observation (gradient into the encoder) and of the targets (the head's own)
         with torch.no_grad(): returns = value_targets(rewards, batch['dones'], heads.value(target[:, -1]).squeeze(-1).to(out_dtype), heads.value_discount)
         seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)

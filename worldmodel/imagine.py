@@ -11,14 +11,14 @@ from matplotlib.ticker import MaxNLocator
 
 from .tokens import token_metrics
 from .env import GameConfig, HELD_OUT_SEED, tag_layers, env_interface
-from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss
+from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss, warm_memory
 from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
 
 # %% auto #0
-__all__ = ['TAG_COLOURS', 'imagine', 'recall_gap_interval', 'dream_windows', 'dream_errors', 'tag_image', 'telling_windows',
-           'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors', 'fit_heads', 'imagine_rollout',
-           'Dreamer']
+__all__ = ['TAG_COLOURS', 'imagine', 'recall_gap_interval', 'dream_windows', 'window_memory', 'dream_errors', 'tag_image',
+           'telling_windows', 'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors', 'fit_heads',
+           'rollout_context', 'segment_memory', 'imagine_rollout', 'Dreamer']
 
 # %% ../nbs/08_imagine.ipynb #21df0194
 @torch.no_grad()
@@ -26,6 +26,7 @@ def imagine(model:WorldModelBundle, # a predictive world model
             obs, # (B, 200, 3) uint8 real observations to start from
             actions, # (B, H) int actions taken at imagined steps 0 .. H-1
             decode:bool=True, # also decode every latent back to tokens
+            memory=None, # (B, memory) heads with a memory: what each row remembers of the steps before obs (`dynamics.warm_memory`; None: nothing, an episode's start)
            ) -> dict[str, torch.Tensor]:
     "`latents (B, H+1, D)`, `rewards (B, H)`, `continues (B, H)` (probabilities) and, with `decode`, `obs (B, H+1, 200, 3)` uint8."
     obs, actions = torch.as_tensor(obs), torch.as_tensor(actions, dtype=torch.long)
@@ -36,7 +37,7 @@ def imagine(model:WorldModelBundle, # a predictive world model
     z = model.encode(obs).float()
     latents, rewards, continues = [z], [], []
     for k in range(actions.shape[1]):
-        z, r, c = model.step(z, actions[:, k])
+        z, r, c, memory = model.heads.step_with_memory(z, actions[:, k], memory)
         latents.append(z); rewards.append(r); continues.append(torch.sigmoid(c))
     out = {'latents': torch.stack(latents, 1), 'rewards': torch.stack(rewards, 1), 'continues': torch.stack(continues, 1)}
     if decode:
@@ -65,14 +66,17 @@ def dream_windows(run_dir, # a pre-training run directory (or its `load_run`): i
                   seed:int=HELD_OUT_SEED, # seeds the held-out episodes and the draw
                   num_envs:int=8, # games played side by side, each on its own map
                   span:int|None=None, # env steps of play the windows are spread over (None: the game's episode length)
+                  before:int=0, # real steps each window holds before its first imagined one (a memory's burn-in: `dream_errors(before=...)`)
                  ) -> dict[str, torch.Tensor]:
-    "`n` windows of real play (`SequenceBuffer.sample`'s format) on held-out episodes of the run's game, under its data policy, spread evenly over `span` steps of play."
+    "`n` windows of real play (`SequenceBuffer.sample`'s format, `before + horizon + 1` observations) on held-out episodes of the run's game, under its data policy, spread evenly over `span` steps of play."
     saved, spec = read_spec(run_dir)
     game = spec.game_config   # the game the model learned
     span = game.max_steps if span is None else span
     if span < 1: raise ValueError(f"span must be a positive number of env steps, got {span}")
     data_policy, random_share = task_policy(saved.config.get('data_policy', ''), saved.config.get('task', '')), saved.config.get('random_share', 0.0)   # an agent per task: the main game's
     policy = agent_actor(data_policy, game, seed=seed) if data_policy else None
+    if before < 0: raise ValueError(f"before must be a non-negative number of steps, got {before}")
+    horizon = horizon + before   # the buffer's windows: the steps before, then the imagined ones
     stride = horizon + 1   # a draw every window's length: each draw's windows start in the steps played since the last one
     draws = min(n, -(-span // stride))
     shares = np.full(draws, n // draws); shares[:n % draws] += 1
@@ -81,15 +85,32 @@ def dream_windows(run_dir, # a pre-training run directory (or its `load_run`): i
     finally: buf.close()
     return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
+# %% ../nbs/08_imagine.ipynb #a3e0c030
+@torch.no_grad()
+def window_memory(model:WorldModelBundle, # a predictive world model
+                  windows:dict, # `dream_windows(before=...)` output
+                  before:int=0, # the windows' first steps are real steps before the dream's start
+                 ) -> tuple[torch.Tensor|None, dict]:
+    "The heads' memory at each window's dream start, warmed over the last `memory_burn_in` of its `before` steps (None without a memory), and the windows from that start on."
+    heads, memory = model.require_heads(), None
+    burn_in = model.spec.memory_burn_in if heads.remember is not None else 0
+    if burn_in > before: raise ValueError(f"this model's memory reads {burn_in} steps before a dream, and the windows hold {before} (dream_windows(before={burn_in}))")
+    if heads.remember is not None:   # the memory as the play would have left it: the burn-in's real steps, read
+        seen = model.encode(windows['obs'][:, before - burn_in:before].flatten(0, 1)).view(len(windows['obs']), burn_in, -1).float()
+        memory = warm_memory(heads, seen, windows['actions'][:, before - burn_in:before], windows['dones'][:, before - burn_in:before])
+    return memory, {k: v[:, before:] for k, v in windows.items()}
+
 # %% ../nbs/08_imagine.ipynb #63ce6ba7
 def dream_errors(model:WorldModelBundle, # a predictive world model
                  windows:dict, # `dream_windows` / `SequenceBuffer.sample` output
                  game:GameConfig|None=None, # the game the windows come from (default: the model's own)
+                 before:int=0, # the windows' first steps are real steps before the dream's start (`dream_windows(before=...)`): a model with a memory reads its burn-in's worth of them, the others none
                 ) -> list[dict]:
     "Per imagined step k = 0..H: the dream's token, heart-source and reward errors against the real window, and the baselines'; with a cell map head, the sources it draws from each dreamed latent too."
     game = game or model.spec.game_config
+    memory, windows = window_memory(model, windows, before)
     real, actions, rewards, dones = (windows[k] for k in ('obs', 'actions', 'rewards', 'dones'))
-    dream = imagine(model, real[:, 0], actions)
+    dream = imagine(model, real[:, 0], actions, memory=memory)
     n, H = actions.shape
     # observation k is the same episode's while no step before it ended one
     alive = np.concatenate([np.ones((n, 1), bool), ~np.cumsum(dones.numpy(), 1).astype(bool)], 1)
@@ -218,22 +239,51 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
               every:int, # a window starts every `every` steps (the BPTT segment length)
               steps:int, # steps each window predicts
               weights:dict[str, float], # loss weights (`LOSS_PARTS`)
+              burn_in:int=0, # the rollout's first steps only warm the heads' memory (`rollout_context`): windows start after them, each memory warmed over the burn_in steps before it
              ) -> dict[str, float]:
     "One step of the heads on windows of an agent's rollout; the loss parts before the step."
     T = latents.shape[0]
-    if not 1 <= steps < T: raise ValueError(f"steps must be in [1, {T - 1}] for a rollout of {T} steps, got {steps}")
-    first = torch.arange(0, T - steps, every, device=latents.device)
+    if not 1 <= steps < T - burn_in: raise ValueError(f"steps must be in [1, {T - burn_in - 1}] for a rollout of {T - burn_in} steps, got {steps}")
+    first = torch.arange(burn_in, T - steps, every, device=latents.device)
     idx = first[:, None] + torch.arange(steps + 1, device=latents.device)          # (windows per row, steps + 1)
-    window = lambda x, n: x[idx[:, :n]].transpose(1, 2).flatten(0, 1)            # -> (windows x rows, n, ...)
+    window = lambda x, n, at=idx: x[at[:, :n]].transpose(1, 2).flatten(0, 1)    # -> (windows x rows, n, ...)
     z = window(latents, steps + 1)
     with torch.set_grad_enabled(opt is not None):
+        earlier = first[:, None] - burn_in + torch.arange(burn_in, device=latents.device)   # the steps each window's memory reads first
+        memory = warm_memory(heads, window(latents, burn_in, earlier), window(actions, burn_in, earlier), window(ended, burn_in, earlier))
         # latents only, no observations: the parts of pre-training that read observations ('map', 'imagined_map', 'inventory', 'plane_map') are not learned here
-        parts = latent_rollout_loss(heads, z[:, 0], z[:, 1:], window(actions, steps), window(rewards, steps), window(ended, steps))
+        parts = latent_rollout_loss(heads, z[:, 0], z[:, 1:], window(actions, steps), window(rewards, steps), window(ended, steps), memory=memory)
     if opt is not None:
         opt.zero_grad(set_to_none=True)
         sum(weights.get(k, 0.0) * v for k, v in parts.items()).backward()
         opt.step()
     return {k: v.item() for k, v in parts.items()}
+
+# %% ../nbs/08_imagine.ipynb #a3e0c010
+def rollout_context(tail:tuple|None, # the previous rollout's last `burn_in` steps, as `fresh` holds them (None: there was none)
+                    fresh:tuple, # a rollout's (latents (T, rows, D), actions, rewards as paid, ended (T, rows))
+                    burn_in:int, # steps a memory reads before a window or dream (0: the rollout alone)
+                   ) -> tuple:
+    "The rollout with the `burn_in` steps before it in front: the previous rollout's, or, before the first, empty steps that each end an episode (nothing to remember)."
+    if not burn_in: return fresh
+    if tail is None:
+        tail = tuple(torch.zeros(burn_in, *x.shape[1:], dtype=x.dtype, device=x.device) for x in fresh)
+        tail = (*tail[:3], torch.ones_like(tail[3]))
+    if len(tail[0]) != burn_in: raise ValueError(f"the tail holds {len(tail[0])} steps, and the memory reads {burn_in}")
+    return tuple(torch.cat([t, x]) for t, x in zip(tail, fresh))
+
+def segment_memory(heads:DynamicsHeads,
+                   context:tuple, # `rollout_context`'s output
+                   burn_in:int, # the steps in front of the rollout
+                   every:int, # a segment starts every `every` steps of the rollout
+                  ) -> torch.Tensor|None:
+    "The heads' memory at each segment start, warmed over the `burn_in` steps before it: `(segments x rows, memory)` in the order `latents[::every].flatten(0, 1)` lists the starts (None without a memory)."
+    if heads.remember is None: return None
+    latents, actions, _, ended = context
+    first = torch.arange(0, len(latents) - burn_in, every, device=latents.device)       # segment starts, counted from the context's first step
+    earlier = first[:, None] + torch.arange(burn_in, device=latents.device)            # the burn_in steps before each
+    window = lambda x: x[earlier].transpose(1, 2).flatten(0, 1)
+    return warm_memory(heads, window(latents), window(actions), window(ended))
 
 # %% ../nbs/08_imagine.ipynb #0e1f3dce
 @torch.no_grad()
@@ -246,12 +296,14 @@ def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's
                     reward_scale:float=1.0, # what PPO multiplies real rewards by
                     first_starts=None, # (n,) 1 where the real step a dream starts from began an episode: the policy's memory is reset there, as in the real rollout (default: none did)
                     actions=None, # (horizon, n) actions to take instead of the policy's draws (teacher forcing, such as the real ones; one dream per start); None: the policy samples
+                    memory=None, # (n, memory) heads with a memory: what it holds at each start (`segment_memory`; None: nothing)
                    ) -> dict:
     "`(horizon, n x repeats)` imagined latents, actions, log-probabilities, values, scaled rewards, continue probabilities; soft `starts` (the first step's: `first_starts`), `next_value`, `next_start` for GAE; the start `state`."
     if actions is not None and (repeats != 1 or tuple(actions.shape) != (horizon, len(latents))):
         raise ValueError(f"imagine_rollout: forced actions must be (horizon, starts) = {(horizon, len(latents))} with one dream per start, got {tuple(actions.shape)} and repeats {repeats}")
     z = latents.repeat(repeats, 1)
     h, c = (s.repeat(1, repeats, 1) for s in state)
+    memory = memory.repeat(repeats, 1) if memory is not None else None
     start_state, n = (h, c), len(z)
     no_start = torch.zeros(1, n, device=z.device)
     begins = no_start[0] if first_starts is None else first_starts.float().repeat(repeats)
@@ -260,7 +312,7 @@ def imagine_rollout(policy, # an `AgentPolicy` on a frozen latent (its encoder's
         logits, value, (h, c) = policy(policy.encoder.embed(z)[None], (h, c), begins[None] if k == 0 else no_start)
         a, logp_all = sample_actions(logits[0])
         if actions is not None: a = actions[k]
-        nxt, r, c_logit = heads.step(z, a)
+        nxt, r, c_logit, memory = heads.step_with_memory(z, a, memory)
         for key, v in zip(out, (z, a, logp_all.gather(1, a[:, None]).squeeze(1), value[0], r * reward_scale, torch.sigmoid(c_logit))):
             out[key].append(v)
         z = nxt
@@ -289,6 +341,9 @@ class Dreamer:
         self.heads.requires_grad_(self.opt is not None)
         self.replay, self.model_updates, self.memory = replay, model_updates, []   # memory: the last `replay` rollouts
         self.imagined = 0   # imagined agent steps so far
+        # heads with a memory warm it over the steps before each window and dream: the previous rollout's last ones travel to the next
+        self.burn_in = world_model.spec.memory_burn_in if self.heads.remember is not None else 0
+        self.tail, self.context = None, None   # the last burn_in steps seen; the rollout being learned from, with them in front
 
     def dream(self, policy:AgentPolicy, # the agent (its encoder's `embed` passes latents through)
               latents, # (T, rows, D) the rollout's frozen latents
@@ -306,26 +361,32 @@ class Dreamer:
         "Dreams from each segment's first latent of a rollout (arguments as `dream`'s): `imagine_rollout`'s output."
         first = latents[::self.every].flatten(0, 1)   # each segment's first latent, in the order of the segment states
         begun = starts[::self.every].flatten(0, 1) if starts is not None else None
-        dream = imagine_rollout(policy, self.heads, first, state, self.horizon, self.repeats, reward_scale, begun)
+        if self.heads.remember is not None and self.context is None: raise ValueError("heads with a memory dream from a rollout they have read: call learn (or dream) with it first")
+        memory = segment_memory(self.heads, self.context, self.burn_in, self.every) if self.heads.remember is not None else None
+        dream = imagine_rollout(policy, self.heads, first, state, self.horizon, self.repeats, reward_scale, begun, memory=memory)
         self.imagined += dream['actions'].numel()
         return dream
 
     def learn(self, latents, actions, earned, ended) -> dict[str, float]:
         "The heads' steps on a rollout: windows at segment starts without replay; with it, windows at every step of rollouts drawn from the fresh one and the last `replay`. Returns the fresh rollout's loss parts before any step."
-        fresh = (latents, actions, earned, ended)
-        if not self.replay: return fit_heads(self.heads, self.opt, *fresh, self.every, self.model_steps, self.weights)
-        parts = fit_heads(self.heads, None, *fresh, 1, self.model_steps, self.weights)   # measured before learning: the error on the agent's fresh data
+        fresh, b = rollout_context(self.tail, (latents, actions, earned, ended), self.burn_in), self.burn_in   # without a memory: the rollout itself
+        if self.heads.remember is not None:
+            self.context = fresh
+            self.tail = tuple(x[-b:].detach().clone() for x in fresh) if b else None
+        if not self.replay: return fit_heads(self.heads, self.opt, *fresh, self.every, self.model_steps, self.weights, b)
+        parts = fit_heads(self.heads, None, *fresh, 1, self.model_steps, self.weights, b)   # measured before learning: the error on the agent's fresh data
         self.memory = (self.memory + [tuple(x.detach().clone() for x in fresh)])[-(self.replay + 1):]   # copies: the rollout buffers are refilled in place
         if self.opt is not None:
             for k in torch.randint(len(self.memory), (self.model_updates,)).tolist():
-                fit_heads(self.heads, self.opt, *self.memory[k], 1, self.model_steps, self.weights)
+                fit_heads(self.heads, self.opt, *self.memory[k], 1, self.model_steps, self.weights, b)
         return parts
 
     def state_dict(self) -> dict:
         return {'dynamics': self.heads.state_dict(), 'dynamics_optimizer': self.opt.state_dict() if self.opt is not None else None,
-                'imagined_steps': self.imagined, 'dynamics_replay': [list(r) for r in self.memory]}
+                'imagined_steps': self.imagined, 'dynamics_replay': [list(r) for r in self.memory], 'dynamics_tail': list(self.tail) if self.tail is not None else None}
     def load_state_dict(self, saved:dict):
         self.heads.load_state_dict(saved['dynamics'])
         if self.opt is not None: self.opt.load_state_dict(saved['dynamics_optimizer'])
         self.imagined = saved.get('imagined_steps', 0)
         self.memory = [tuple(r) for r in saved.get('dynamics_replay') or []]
+        self.tail = tuple(saved['dynamics_tail']) if saved.get('dynamics_tail') else None

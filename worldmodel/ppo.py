@@ -15,7 +15,7 @@ from .env import VecEnv, HELD_OUT_SEED
 from .runs import pick_device, CoreShare, rng_state, set_rng_state, crossed, read_json, write_json, read_metrics, Run, load_run
 from .bundle import load_world_model
 from .agent import AgentPolicy, RolloutBuffer, buffer_spec, PPOConfig, make_policy, sample_actions, load_agent
-from .imagine import Dreamer, imagine_rollout, fit_heads
+from .imagine import Dreamer, imagine_rollout, fit_heads, rollout_context, segment_memory
 
 # %% auto #0
 __all__ = ['gae', 'RewardScaler', 'Segments', 'collect_rollout', 'as_segments', 'ppo_update', 'dream_trust', 'ReturnSpread',
@@ -360,6 +360,7 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
         state, next_start = policy.initial_state(cfg.rows), torch.ones(cfg.rows)
         parts = {k: [] for k in ('forced_adv', 'real_adv', 'value_err', 'reward_err', 'values', 'rewards', 'dream_ppo')}
         by_rollout = []   # the heads' reward error on each rollout played, warm-up included: how it changes as the games go on
+        burn_in, tail = (world_model.spec.memory_burn_in if heads.remember is not None else 0), None   # a memory reads the steps before each window and dream, as the agent's Dreamer did
         earned = torch.zeros(cfg.rollout_steps, cfg.rows)   # the rewards as the env paid them
         with VecEnv(cfg.game, cfg.num_envs, seed=seed, stagger=cfg.stagger_envs) as env:
             for played in range(warmup + measured):
@@ -367,7 +368,9 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                 state, next_start, segment_states, _ = collect_rollout(policy, env, buf, state, next_start, H, scaler, earned)
                 reward_scale = 1.0 if scaler is None else scaler.scale
                 # the heads' error as the warm-up reads it (`fit_heads`, measure only, over the paid rewards' variance: above 1 is worse than their mean)
-                model_parts = fit_heads(heads, None, buf.obs, buf.actions, earned, torch.cat([buf.starts[1:], next_start[None]]).bool(), 1, cfg.model_steps, world_model.spec.loss_weights)
+                context = rollout_context(tail, (buf.obs, buf.actions, earned, torch.cat([buf.starts[1:], next_start[None]]).bool()), burn_in)
+                tail = tuple(x[-burn_in:].clone() for x in context) if burn_in else None
+                model_parts = fit_heads(heads, None, *context, 1, cfg.model_steps, world_model.spec.loss_weights, burn_in)
                 reward_var = float(earned.var())
                 by_rollout.append({'measured': played >= warmup, 'reward_mean': float(earned.mean()),
                                    'reward_unexplained': model_parts['reward'] / reward_var if reward_var > 0 else None})   # a rollout paying one reward throughout: nothing to explain
@@ -375,14 +378,15 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                 h0, c0 = (torch.cat([s[i] for s in segment_states], 1) for i in (0, 1))
                 real = {k: as_segments(v, H) for k, v in (('latents', buf.obs), ('actions', buf.actions), ('values', buf.values), ('rewards', buf.rewards), ('starts', buf.starts))}
                 # ---- the dream along the real actions, and GAE over the same real steps (windows where no real episode ended inside)
-                forced = imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, 1, reward_scale, real['starts'][0], actions=real['actions'][:D])
+                memory = segment_memory(heads, context, burn_in, H)
+                forced = imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, 1, reward_scale, real['starts'][0], actions=real['actions'][:D], memory=memory)
                 inside = real['starts'][1:D + 1].sum(0) == 0
                 parts['forced_adv'].append(gae(forced['rewards'], forced['values'], forced['starts'], forced['next_value'], forced['next_start'], cfg.gamma, cfg.gae_lambda)[0][0, inside])
                 parts['real_adv'].append(gae(real['rewards'][:D], real['values'][:D], real['starts'][:D], real['values'][D], real['starts'][D], cfg.gamma, cfg.gae_lambda)[0][0, inside])
                 parts['value_err'].append((forced['values'] - real['values'][:D])[:, inside]); parts['reward_err'].append((forced['rewards'] - real['rewards'][:D])[:, inside])
                 parts['values'].append(buf.values.flatten()); parts['rewards'].append(buf.rewards.flatten())
                 # ---- the dream as the agent samples it, in the units PPO learns it in (the real rollout's: mean 0, spread 1 per minibatch)
-                sampled, _ = dream_segments(imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, cfg.dream_rollouts, reward_scale, real['starts'][0]),
+                sampled, _ = dream_segments(imagine_rollout(policy, heads, real['latents'][0], (h0, c0), D, cfg.dream_rollouts, reward_scale, real['starts'][0], memory=memory),
                                             cfg, 1.0, spread.scale if cfg.dream_advantages == 'real-percentile' else None)
                 parts['dream_ppo'].append(ppo_units(sampled.advantages).flatten())
         p = {k: torch.cat(v, -1) for k, v in parts.items()}
@@ -478,6 +482,7 @@ def final_return(run_dir, fraction:float=0.1,
 def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observations of the task
               repeats:int=3,
               heads=None, # a dreaming config's world-model heads (`load_world_model(cfg.encoder).heads`)
+              burn_in:int=0, # heads with a memory: the steps it reads before each window and dream (`WorldModelSpec.memory_burn_in`)
               imagined_per_real:float|None=None, # imagined steps per real one, as a run measured them (a dream weighed out by its warm-up imagines less); None: the config's every-update rate
              ) -> dict:
     "Seconds and FLOPs per (real) agent step of acting and learning with `policy` as `cfg` trains it, dreaming included."
@@ -502,11 +507,15 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         def dream():
             with torch.no_grad():
                 logits, _, _ = policy(policy.encoder.embed(stored)[None], policy.initial_state(B), torch.zeros(1, B))
-                heads.step(stored, logits[0].argmax(-1))
+                heads.step_with_memory(stored, logits[0].argmax(-1), heads.initial_memory(B))
         def model():   # the heads learning one step of a window
-            _, r, c = heads.step(stored, torch.zeros(B, dtype=torch.long))
+            _, r, c, _ = heads.step_with_memory(stored, torch.zeros(B, dtype=torch.long), heads.initial_memory(B))
             (r.mean() + c.mean()).backward(); heads.zero_grad(set_to_none=True)
         parts += [('dream', dream, lstm_flops), ('model', model, 0)]
+        if heads.remember is not None and burn_in:   # a memory read over the burn-in's steps before each window and dream, learned through
+            def remember():
+                heads.observe(stored, torch.zeros(B, dtype=torch.long), heads.initial_memory(B)).mean().backward(); heads.zero_grad(set_to_none=True)
+            parts += [('remember', remember, 0)]
     out = {}
     for name, fn, extra in parts:
         fn()   # warm-up
@@ -525,4 +534,7 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         out['imagined_per_real'] = dreamed
         out['flops_per_step'] += dreamed * (out['dream_flops'] + cfg.update_epochs * out['learn_flops']) + fitted * out['model_flops']
         out['seconds_per_step'] += dreamed * (out['dream_s'] + cfg.update_epochs * out['learn_s']) + fitted * out['model_s']
+        if 'remember_flops' in out:   # each window's burn-in (weighted as its steps are), and each dream start's (a forward pass, ~1/3), once per segment start
+            burn = burn_in * (fitted / cfg.model_steps + 1 / 3 / cfg.bptt_horizon)
+            out['flops_per_step'] += burn * out['remember_flops']; out['seconds_per_step'] += burn * out['remember_s']
     return out

@@ -94,6 +94,10 @@ class PretrainConfig(RunSettings, GameSettings):
     "the heads' latent step (horizon > 0; `dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes, as SPR and EfficientZero step theirs (`dynamics.ConvDynamics`)"
     plane_map_weight: float = 0.0
     "weight of the map read off the conv dynamics' planes of each first latent (dynamics 'conv' with the map head; 0: none): the planes' layout learns to be the window, the map the convolutions shift (`dynamics.ConvDynamics.plane_logits`)"
+    memory: int = 0
+    "width of the heads' recurrent memory (horizon > 0, dynamics 'mlp'; 0: none): a GRU over every latent and action stepped through, real or imagined, read by the step and the reward beside the latent (RSSM's deterministic state; `dynamics.DynamicsHeads`)"
+    memory_burn_in: int = 0
+    "real steps each window reads into the memory before its predictions (needs memory > 0): the windows are this much longer, and the losses start after them (`dynamics.predictive_loss`)"
     data_policy: str = ''
     "a `train-agent` run directory whose agent plays the games the model learns from (horizon > 0); '{task}' in it stands for each game's task, an agent per task (such as 'runs/tasks/{task}-s0'); '': uniformly random actions (the `worldmodel pretrain` command trains a raw agent to play first unless --data-agent-steps 0: `cli.with_data_agent`)"
     random_share: float = 0.0
@@ -126,7 +130,7 @@ class PretrainConfig(RunSettings, GameSettings):
     def __post_init__(self):
         check_fields(self, integers={'steps': 1, 'batch_size': 1, 'latent_dim': 1, 'conv_channels': 1, 'num_envs': 1, 'log_every': 1, 'console_every': 1, 'reuse': 1,
                                      'buffer_size': 0, 'checkpoint_every': 0, 'eval_every': 0, 'eval_obs': 0, 'horizon': 0, 'lr_warmup': 0,
-                                     'map_hidden': 0},
+                                     'map_hidden': 0, 'memory': 0, 'memory_burn_in': 0},
                      numbers={'lr': '(0, 1)', 'random_share': '[0, 1]', 'class_balance': '[0, 1]', 'map_balance': '[0, 1]', 'value_discount': '[0, 1)', 'step_discount': '(0, 1]',
                               **{w: '[0, inf)' for w in ('dynamics_weight', 'reward_weight', 'continue_weight', 'value_weight', 'map_weight', 'imagined_map_weight', 'inventory_weight', 'plane_map_weight')}})
         check_choices(self)
@@ -137,6 +141,9 @@ class PretrainConfig(RunSettings, GameSettings):
         if self.inventory_weight and not self.horizon:
             raise ValueError(f"PretrainConfig.inventory_weight ({self.inventory_weight}) needs the heads: horizon > 0")
         if self.dynamics != 'mlp' and not self.horizon: raise ValueError(f"PretrainConfig.dynamics {self.dynamics!r} needs the heads: horizon > 0")
+        if self.memory and not (self.horizon and self.dynamics == 'mlp'):
+            raise ValueError(f"PretrainConfig.memory ({self.memory}) needs the heads (horizon > 0) with dynamics 'mlp', got horizon {self.horizon}, dynamics {self.dynamics!r}")
+        if self.memory_burn_in and not self.memory: raise ValueError(f"PretrainConfig.memory_burn_in ({self.memory_burn_in}) warms the heads' memory: it needs memory > 0")
         if self.plane_map_weight and not (self.dynamics == 'conv' and self.map_weight):
             raise ValueError(f"PretrainConfig.plane_map_weight ({self.plane_map_weight}) needs dynamics 'conv' and the map head (map_weight > 0): it reads the map off the conv dynamics' planes")
         if self.imagined_map_weight and not (self.horizon and self.map_weight):
@@ -309,8 +316,9 @@ def window_source(cfg:PretrainConfig, # a predictive job (horizon > 0)
     "The windows of play a predictive model learns from: one `SequenceBuffer` per game, mixed when there are several."
     games = [cfg.game, *cfg.extra_game_configs]   # the agent plays the extra games too: its view is egocentric, their features the same
     policies = [agent_actor(run, game=g if i == 0 else None, seed=seed + i) for i, (g, run) in enumerate(zip(games, cfg.data_policies))] or [None] * len(games)
-    buffers = [SequenceBuffer(g, cfg.num_envs, capacity=max(cfg.buffer_size // len(games) // (cfg.num_envs * g.num_agents), cfg.horizon + 2),
-                              horizon=cfg.horizon, rng=rng, seed=seed + i, reuse=cfg.reuse, policy=policy, random_share=cfg.random_share)
+    steps = cfg.horizon + cfg.memory_burn_in   # a window's steps: the memory's burn-in, then the ones it predicts
+    buffers = [SequenceBuffer(g, cfg.num_envs, capacity=max(cfg.buffer_size // len(games) // (cfg.num_envs * g.num_agents), steps + 2),
+                              horizon=steps, rng=rng, seed=seed + i, reuse=cfg.reuse, policy=policy, random_share=cfg.random_share)
                for i, (g, policy) in enumerate(zip(games, policies))]
     return buffers[0] if len(buffers) == 1 else SequenceMix(buffers)
 
@@ -345,12 +353,13 @@ def make_predictive_step(model:WorldModel, heads:DynamicsHeads, opt:torch.optim.
                          weights:dict[str, float], # a weight per part of `dynamics.predictive_loss`
                          bf16:bool=False,
                          step_discount:float=1.0, # the rollout losses' weight of step k, `step_discount ** k`
+                         burn_in:int=0, # each window's first steps warm the heads' memory (`dynamics.predictive_loss`)
                         ):
     "A function `windows (SequenceBuffer.sample, on device) -> loss` that takes one Adam step; `.parts()` gives the last step's parts."
     last = {}
     def train_step(batch):
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss, parts = predictive_loss(model, heads, batch, weights, step_discount=step_discount)
+            loss, parts = predictive_loss(model, heads, batch, weights, step_discount=step_discount, burn_in=burn_in)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -393,7 +402,8 @@ def pretrain(cfg:PretrainConfig, # the job
             if main: set_rng_state(run.saved['rng'], sample_rng)
             else: sample_rng = source.rng = np.random.default_rng([cfg.seed, rank, run.step])
         bf16 = cfg.bf16 and bf16_supported(device)   # emulated bf16 is slower than fp32: only where it is native
-        train_step = (make_predictive_step(model.autoencoder, model.heads, opt, device, model.spec.loss_weights, bf16=bf16, step_discount=model.spec.step_discount) if predictive else
+        train_step = (make_predictive_step(model.autoencoder, model.heads, opt, device, model.spec.loss_weights, bf16=bf16, step_discount=model.spec.step_discount,
+                                           burn_in=model.spec.memory_burn_in) if predictive else
                       make_train_step(model.autoencoder, opt, device, bf16=bf16, compile=cfg.compile, distributed=world > 1))
         eval_batch = held_out_batch(cfg, device) if main else None
         env_steps = lambda: env_steps_before + source.env_steps if predictive else None
