@@ -239,6 +239,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'worldmodel.imagine.fit_heads': ('imagine.html#fit_heads', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.imagine': ('imagine.html#imagine', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.imagine_rollout': ('imagine.html#imagine_rollout', 'worldmodel/imagine.py'),
+                                    'worldmodel.imagine.memory_use': ('imagine.html#memory_use', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.plot_dream': ('imagine.html#plot_dream', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.plot_dream_errors': ('imagine.html#plot_dream_errors', 'worldmodel/imagine.py'),
                                     'worldmodel.imagine.recall_gap_interval': ('imagine.html#recall_gap_interval', 'worldmodel/imagine.py'),

@@ -16,9 +16,9 @@ from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
 
 # %% auto #0
-__all__ = ['TAG_COLOURS', 'imagine', 'recall_gap_interval', 'dream_windows', 'window_memory', 'dream_errors', 'tag_image',
-           'telling_windows', 'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors', 'fit_heads',
-           'rollout_context', 'segment_memory', 'imagine_rollout', 'Dreamer']
+__all__ = ['TAG_COLOURS', 'imagine', 'recall_gap_interval', 'dream_windows', 'window_memory', 'memory_use', 'dream_errors',
+           'tag_image', 'telling_windows', 'dream_record', 'plot_dream', 'dream_animation', 'plot_dream_errors',
+           'fit_heads', 'rollout_context', 'segment_memory', 'imagine_rollout', 'Dreamer']
 
 # %% ../nbs/08_imagine.ipynb #21df0194
 @torch.no_grad()
@@ -99,6 +99,28 @@ def window_memory(model:WorldModelBundle, # a predictive world model
         seen = model.encode(windows['obs'][:, before - burn_in:before].flatten(0, 1)).view(len(windows['obs']), burn_in, -1).float()
         memory = warm_memory(heads, seen, windows['actions'][:, before - burn_in:before], windows['dones'][:, before - burn_in:before])
     return memory, {k: v[:, before:] for k, v in windows.items()}
+
+# %% ../nbs/08_imagine.ipynb #a3e0c034
+@torch.no_grad()
+def memory_use(model:WorldModelBundle, # a predictive world model whose heads carry a memory
+               windows:dict, # `dream_windows(before=...)` output
+               before:int, # the windows' real steps before the dream's start
+              ) -> list[dict]:
+    "Per imagined step k = 1..H: the dream's latent error (MSE against the real observation's latent) and reward error (MAE), from the warmed memory and from an empty one, over the windows whose episode goes on."
+    memory, windows = window_memory(model, windows, before)
+    if memory is None: raise ValueError("memory_use compares a memory with none: this model's heads carry no memory (PretrainConfig.memory)")
+    obs, actions, rewards = windows['obs'], windows['actions'], windows['rewards'].float()
+    n, H = actions.shape
+    target = model.encode(obs[:, 1:].flatten(0, 1)).float().view(n, H, -1)
+    alive = ~torch.cumsum(windows['dones'].int(), 1).bool()   # observation k + 1 is the same episode's
+    paid = torch.cat([torch.ones(n, 1, dtype=torch.bool), alive[:, :-1]], 1)   # the action at step k was taken inside the episode
+    scores = {}
+    for name, start in (('warmed', memory), ('empty', torch.zeros_like(memory))):
+        dream = imagine(model, obs[:, 0], actions, decode=False, memory=start)
+        scores[name] = (((dream['latents'][:, 1:] - target) ** 2).mean(-1), (dream['rewards'] - rewards).abs())
+    return [{'k': k + 1, 'windows': int(alive[:, k].sum()),
+             **{f'latent_mse_{name}': float(lat[alive[:, k], k].mean()) for name, (lat, _) in scores.items()},
+             **{f'reward_mae_{name}': float(rew[paid[:, k], k].mean()) for name, (_, rew) in scores.items()}} for k in range(H)]
 
 # %% ../nbs/08_imagine.ipynb #63ce6ba7
 def dream_errors(model:WorldModelBundle, # a predictive world model
