@@ -270,6 +270,7 @@ class DynamicsHeads(nn.Module):
         "One step: the next latent, the reward, the continue logit, and the memory after the step (None without a memory)."
         za = torch.cat([z, F.one_hot(action, self.num_actions).to(z.dtype)], -1)
         read = za
+        if memory is not None and self.remember is None: raise ValueError("a memory was passed to heads that carry none (DynamicsHeads(memory=0)): pass None")
         if self.remember is not None:
             memory = self.remember(za, (self.initial_memory(len(z), z.device) if memory is None else memory).to(z.dtype))
             read = torch.cat([za, memory.to(z.dtype)], -1)   # the step reads the memory that includes this step, as RSSM's prior reads h_t

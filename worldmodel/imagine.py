@@ -96,7 +96,7 @@ def window_memory(model:WorldModelBundle, # a predictive world model
     burn_in = model.spec.memory_burn_in if heads.remember is not None else 0
     if burn_in > before: raise ValueError(f"this model's memory reads {burn_in} steps before a dream, and the windows hold {before} (dream_windows(before={burn_in}))")
     if heads.remember is not None:   # the memory as the play would have left it: the burn-in's real steps, read
-        seen = model.encode(windows['obs'][:, before - burn_in:before].flatten(0, 1)).view(len(windows['obs']), burn_in, -1).float()
+        seen = model.encode(windows['obs'][:, before - burn_in:before].flatten(0, 1)).view(len(windows['obs']), burn_in, model.latent_dim).float()
         memory = warm_memory(heads, seen, windows['actions'][:, before - burn_in:before], windows['dones'][:, before - burn_in:before])
     return memory, {k: v[:, before:] for k, v in windows.items()}
 
@@ -366,6 +366,7 @@ class Dreamer:
         # heads with a memory warm it over the steps before each window and dream: the previous rollout's last ones travel to the next
         self.burn_in = world_model.spec.memory_burn_in if self.heads.remember is not None else 0
         self.tail, self.context = None, None   # the last burn_in steps seen; the rollout being learned from, with them in front
+        # (not checkpointed: a resumed run's games start afresh, and so does every memory)
 
     def dream(self, policy:AgentPolicy, # the agent (its encoder's `embed` passes latents through)
               latents, # (T, rows, D) the rollout's frozen latents
@@ -383,7 +384,8 @@ class Dreamer:
         "Dreams from each segment's first latent of a rollout (arguments as `dream`'s): `imagine_rollout`'s output."
         first = latents[::self.every].flatten(0, 1)   # each segment's first latent, in the order of the segment states
         begun = starts[::self.every].flatten(0, 1) if starts is not None else None
-        if self.heads.remember is not None and self.context is None: raise ValueError("heads with a memory dream from a rollout they have read: call learn (or dream) with it first")
+        if self.heads.remember is not None and (self.context is None or len(self.context[0]) - self.burn_in != len(latents) or not torch.equal(self.context[0][self.burn_in], latents[0])):
+            raise ValueError("heads with a memory dream from the rollout they last read: call learn (or dream) with it first")
         memory = segment_memory(self.heads, self.context, self.burn_in, self.every) if self.heads.remember is not None else None
         dream = imagine_rollout(policy, self.heads, first, state, self.horizon, self.repeats, reward_scale, begun, memory=memory)
         self.imagined += dream['actions'].numel()
@@ -405,10 +407,9 @@ class Dreamer:
 
     def state_dict(self) -> dict:
         return {'dynamics': self.heads.state_dict(), 'dynamics_optimizer': self.opt.state_dict() if self.opt is not None else None,
-                'imagined_steps': self.imagined, 'dynamics_replay': [list(r) for r in self.memory], 'dynamics_tail': list(self.tail) if self.tail is not None else None}
+                'imagined_steps': self.imagined, 'dynamics_replay': [list(r) for r in self.memory]}
     def load_state_dict(self, saved:dict):
         self.heads.load_state_dict(saved['dynamics'])
         if self.opt is not None: self.opt.load_state_dict(saved['dynamics_optimizer'])
         self.imagined = saved.get('imagined_steps', 0)
         self.memory = [tuple(r) for r in saved.get('dynamics_replay') or []]
-        self.tail = tuple(saved['dynamics_tail']) if saved.get('dynamics_tail') else None

@@ -535,6 +535,6 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         out['flops_per_step'] += dreamed * (out['dream_flops'] + cfg.update_epochs * out['learn_flops']) + fitted * out['model_flops']
         out['seconds_per_step'] += dreamed * (out['dream_s'] + cfg.update_epochs * out['learn_s']) + fitted * out['model_s']
         if 'remember_flops' in out:   # each window's burn-in (weighted as its steps are), and each dream start's (a forward pass, ~1/3), once per segment start
-            burn = burn_in * (fitted / cfg.model_steps + 1 / 3 / cfg.bptt_horizon)
+            burn = burn_in * (fitted / cfg.model_steps + 1 / 3 / cfg.bptt_horizon * dreamed / (cfg.dream_rollouts * cfg.dream_horizon / cfg.bptt_horizon))   # dream starts: as often as dreams were
             out['flops_per_step'] += burn * out['remember_flops']; out['seconds_per_step'] += burn * out['remember_s']
     return out
