@@ -340,8 +340,8 @@ class ObservationCollector:
         sim.step()
         self.env_steps += 1
         if sim.is_done():
+            self.envs[i] = self._new_env()   # the new game in place before the old one closes: an interrupt between them leaves only open games to close
             sim.close()
-            self.envs[i] = self._new_env()
             self.episodes += 1
 
     def collect(self, n:int, # observations wanted
@@ -368,8 +368,7 @@ class ObservationCollector:
         while True: yield self.collect(batch_size)
 
     def close(self):
-        for sim in self.envs: sim.close()
-        self.envs = []
+        while self.envs: self.envs.pop().close()   # each game leaves the list as it closes: closing again (after an interrupt) closes only the rest
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
@@ -520,7 +519,7 @@ class VecEnv:
                     self.finished.append((float((self.returns[rows] + rewards[rows]).mean()), int(self.lengths[i])))
                 self.returns[rows] = 0.0; self.lengths[i] = 0; self.partial[i] = False
                 dones[rows] = True
-                sim.close(); self.envs[i] = self._new_env()
+                self.envs[i] = self._new_env(); sim.close()   # replaced, then closed: an interrupt between them leaves only open games to close
             else: self.returns[rows] += rewards[rows]
         return rewards, dones
 
@@ -530,8 +529,7 @@ class VecEnv:
         return done
 
     def close(self):
-        for sim in self.envs: sim.close()
-        self.envs = []
+        while self.envs: self.envs.pop().close()   # each game leaves the list as it closes: closing again (after an interrupt) closes only the rest
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 
