@@ -153,6 +153,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'worldmodel.dynamics.latent_rollout_loss': ( 'dynamics.html#latent_rollout_loss',
                                                                                   'worldmodel/dynamics.py'),
                                      'worldmodel.dynamics.predictive_loss': ('dynamics.html#predictive_loss', 'worldmodel/dynamics.py'),
+                                     'worldmodel.dynamics.read_into_memory': ('dynamics.html#read_into_memory', 'worldmodel/dynamics.py'),
                                      'worldmodel.dynamics.value_targets': ('dynamics.html#value_targets', 'worldmodel/dynamics.py'),
                                      'worldmodel.dynamics.warm_memory': ('dynamics.html#warm_memory', 'worldmodel/dynamics.py')},
             'worldmodel.env': { 'worldmodel.env.GameConfig': ('env.html#gameconfig', 'worldmodel/env.py'),

@@ -125,7 +125,7 @@ def spec_from_config(config:dict, # a pre-training config (`PretrainConfig` as a
                           value_discount=config.get('value_discount') if horizon and value else None, loss_weights=weights, step_discount=config.get('step_discount', 1.0),
                           cell_map=(feature_table(game)['tag'].id, len(env_interface(game).tags), config.get('map_balance', 0.0)) if horizon and cell_map else None,
                           map_hidden=config.get('map_hidden', 512), dynamics=config.get('dynamics', 'mlp'),
-                          memory=config.get('memory', 0) if horizon else 0, memory_burn_in=config.get('memory_burn_in', 0) if horizon else 0,
+                          memory=config.get('memory', 0), memory_burn_in=config.get('memory_burn_in', 0),
                           inventory=(tuple(feature_table(game)[name].id for name in limits), tuple(limits.values())) if limits else None,
                           game=dataclasses.asdict(game))
 

@@ -12,7 +12,8 @@ from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
 __all__ = ['HOLDING', 'DYNAMICS', 'LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'InventoryHead', 'ConvDynamics',
-           'DynamicsHeads', 'latent_rollout_loss', 'warm_memory', 'value_targets', 'predictive_loss']
+           'DynamicsHeads', 'latent_rollout_loss', 'warm_memory', 'read_into_memory', 'value_targets',
+           'predictive_loss']
 
 # %% ../nbs/05_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -332,6 +333,17 @@ def warm_memory(heads:DynamicsHeads,
         memory = heads.observe(latents[:, k], actions[:, k], memory) * (~dones[:, k]).to(latents.dtype)[:, None]
     return memory
 
+def read_into_memory(model, # the world model whose encoder reads the observations (a `WorldModel` or its bundle)
+                     heads:DynamicsHeads,
+                     obs, # (n, steps, 200, 3) uint8 real observations before the windows' first
+                     actions, dones, # (n, steps) the actions taken at them, and whether the episode ended there
+                    ) -> torch.Tensor|None:
+    "The heads' memory after reading real steps: their observations encoded without gradient, then `warm_memory` (the memory's own weights learn through them); None without a memory."
+    if heads.remember is None: return None
+    if not obs.shape[1]: return heads.initial_memory(len(obs), obs.device)
+    with torch.no_grad(): seen = model.encode(obs.flatten(0, 1)).view(*obs.shape[:2], model.latent_dim)
+    return warm_memory(heads, seen, actions, dones)
+
 def value_targets(rewards, # (n, steps) the rewards earned
                   dones, # (n, steps) bool: the episode ended at that step
                   bootstrap, # (n,) the value of the observation after the last step (in the head's units)
@@ -357,9 +369,7 @@ def predictive_loss(model, # a `WorldModel`
     if burn_in:   # the memory reads the real steps before the window, as an agent's would have
         if heads.remember is None: raise ValueError(f"burn_in ({burn_in}) warms a memory, and these heads have none (DynamicsHeads(memory=...))")
         if batch['actions'].shape[1] <= burn_in: raise ValueError(f"windows of {batch['actions'].shape[1]} steps leave nothing to predict after a burn-in of {burn_in}")
-        obs = batch['obs']
-        with torch.no_grad(): seen = model.encode(obs[:, :burn_in].flatten(0, 1)).view(len(obs), burn_in, -1)
-        memory = warm_memory(heads, seen, batch['actions'][:, :burn_in], batch['dones'][:, :burn_in])
+        memory = read_into_memory(model, heads, *(batch[k][:, :burn_in] for k in ('obs', 'actions', 'dones')))
         batch = {k: v[:, burn_in:] for k, v in batch.items()}
     obs, actions = batch['obs'], batch['actions']
     n, steps = actions.shape

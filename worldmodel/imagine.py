@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .tokens import token_metrics
 from .env import GameConfig, HELD_OUT_SEED, tag_layers, env_interface
-from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss, warm_memory
+from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss, warm_memory, read_into_memory
 from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
 
@@ -92,12 +92,11 @@ def window_memory(model:WorldModelBundle, # a predictive world model
                   before:int=0, # the windows' first steps are real steps before the dream's start
                  ) -> tuple[torch.Tensor|None, dict]:
     "The heads' memory at each window's dream start, warmed over the last `memory_burn_in` of its `before` steps (None without a memory), and the windows from that start on."
-    heads, memory = model.require_heads(), None
+    heads = model.require_heads()
     burn_in = model.spec.memory_burn_in if heads.remember is not None else 0
     if burn_in > before: raise ValueError(f"this model's memory reads {burn_in} steps before a dream, and the windows hold {before} (dream_windows(before={burn_in}))")
-    if heads.remember is not None:   # the memory as the play would have left it: the burn-in's real steps, read
-        seen = model.encode(windows['obs'][:, before - burn_in:before].flatten(0, 1)).view(len(windows['obs']), burn_in, model.latent_dim).float()
-        memory = warm_memory(heads, seen, windows['actions'][:, before - burn_in:before], windows['dones'][:, before - burn_in:before])
+    # the memory as the play would have left it: the burn-in's real steps, read
+    memory = read_into_memory(model, heads, *(windows[k][:, before - burn_in:before] for k in ('obs', 'actions', 'dones')))
     return memory, {k: v[:, before:] for k, v in windows.items()}
 
 # %% ../nbs/08_imagine.ipynb #a3e0c034
@@ -272,7 +271,7 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
     z = window(latents, steps + 1)
     with torch.set_grad_enabled(opt is not None):
         earlier = first[:, None] - burn_in + torch.arange(burn_in, device=latents.device)   # the steps each window's memory reads first
-        memory = warm_memory(heads, window(latents, burn_in, earlier), window(actions, burn_in, earlier), window(ended, burn_in, earlier))
+        memory = warm_memory(heads, *(window(x, burn_in, earlier) for x in (latents, actions, ended))) if burn_in else None   # None: nothing read (an empty memory, if the heads carry one)
         # latents only, no observations: the parts of pre-training that read observations ('map', 'imagined_map', 'inventory', 'plane_map') are not learned here
         parts = latent_rollout_loss(heads, z[:, 0], z[:, 1:], window(actions, steps), window(rewards, steps), window(ended, steps), memory=memory)
     if opt is not None:
@@ -285,14 +284,15 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
 def rollout_context(tail:tuple|None, # the previous rollout's last `burn_in` steps, as `fresh` holds them (None: there was none)
                     fresh:tuple, # a rollout's (latents (T, rows, D), actions, rewards as paid, ended (T, rows))
                     burn_in:int, # steps a memory reads before a window or dream (0: the rollout alone)
-                   ) -> tuple:
-    "The rollout with the `burn_in` steps before it in front: the previous rollout's, or, before the first, empty steps that each end an episode (nothing to remember)."
-    if not burn_in: return fresh
+                   ) -> tuple[tuple, tuple|None]:
+    "The rollout with the `burn_in` steps before it in front (the previous rollout's, or, before the first, empty steps that each end an episode: nothing to remember), and the tail the next rollout reads (copies: the rollout buffers are refilled in place)."
+    if not burn_in: return fresh, None
     if tail is None:
         tail = tuple(torch.zeros(burn_in, *x.shape[1:], dtype=x.dtype, device=x.device) for x in fresh)
         tail = (*tail[:3], torch.ones_like(tail[3]))
     if len(tail[0]) != burn_in: raise ValueError(f"the tail holds {len(tail[0])} steps, and the memory reads {burn_in}")
-    return tuple(torch.cat([t, x]) for t, x in zip(tail, fresh))
+    context = tuple(torch.cat([t, x]) for t, x in zip(tail, fresh))
+    return context, tuple(x[-burn_in:].detach().clone() for x in context)
 
 def segment_memory(heads:DynamicsHeads,
                    context:tuple, # `rollout_context`'s output
@@ -393,10 +393,9 @@ class Dreamer:
 
     def learn(self, latents, actions, earned, ended) -> dict[str, float]:
         "The heads' steps on a rollout: windows at segment starts without replay; with it, windows at every step of rollouts drawn from the fresh one and the last `replay`. Returns the fresh rollout's loss parts before any step."
-        fresh, b = rollout_context(self.tail, (latents, actions, earned, ended), self.burn_in), self.burn_in   # without a memory: the rollout itself
-        if self.heads.remember is not None:
-            self.context = fresh
-            self.tail = tuple(x[-b:].detach().clone() for x in fresh) if b else None
+        b = self.burn_in
+        self.context, self.tail = rollout_context(self.tail, (latents, actions, earned, ended), b)   # without a memory: the rollout itself
+        fresh = self.context
         if not self.replay: return fit_heads(self.heads, self.opt, *fresh, self.every, self.model_steps, self.weights, b)
         parts = fit_heads(self.heads, None, *fresh, 1, self.model_steps, self.weights, b)   # measured before learning: the error on the agent's fresh data
         self.memory = (self.memory + [tuple(x.detach().clone() for x in fresh)])[-(self.replay + 1):]   # copies: the rollout buffers are refilled in place

@@ -368,8 +368,7 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                 state, next_start, segment_states, _ = collect_rollout(policy, env, buf, state, next_start, H, scaler, earned)
                 reward_scale = 1.0 if scaler is None else scaler.scale
                 # the heads' error as the warm-up reads it (`fit_heads`, measure only, over the paid rewards' variance: above 1 is worse than their mean)
-                context = rollout_context(tail, (buf.obs, buf.actions, earned, torch.cat([buf.starts[1:], next_start[None]]).bool()), burn_in)
-                tail = tuple(x[-burn_in:].clone() for x in context) if burn_in else None
+                context, tail = rollout_context(tail, (buf.obs, buf.actions, earned, torch.cat([buf.starts[1:], next_start[None]]).bool()), burn_in)
                 model_parts = fit_heads(heads, None, *context, 1, cfg.model_steps, world_model.spec.loss_weights, burn_in)
                 reward_var = float(earned.var())
                 by_rollout.append({'measured': played >= warmup, 'reward_mean': float(earned.mean()),
@@ -507,9 +506,9 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         def dream():
             with torch.no_grad():
                 logits, _, _ = policy(policy.encoder.embed(stored)[None], policy.initial_state(B), torch.zeros(1, B))
-                heads.step_with_memory(stored, logits[0].argmax(-1), heads.initial_memory(B))
+                heads.step_with_memory(stored, logits[0].argmax(-1))   # from an empty memory, with one
         def model():   # the heads learning one step of a window
-            _, r, c, _ = heads.step_with_memory(stored, torch.zeros(B, dtype=torch.long), heads.initial_memory(B))
+            _, r, c, _ = heads.step_with_memory(stored, torch.zeros(B, dtype=torch.long))
             (r.mean() + c.mean()).backward(); heads.zero_grad(set_to_none=True)
         parts += [('dream', dream, lstm_flops), ('model', model, 0)]
         if heads.remember is not None and burn_in:   # a memory read over the burn-in's steps before each window and dream, learned through
@@ -535,6 +534,6 @@ def step_cost(cfg:PPOConfig, policy:AgentPolicy, obs, # (B, 200, 3) uint8 observ
         out['flops_per_step'] += dreamed * (out['dream_flops'] + cfg.update_epochs * out['learn_flops']) + fitted * out['model_flops']
         out['seconds_per_step'] += dreamed * (out['dream_s'] + cfg.update_epochs * out['learn_s']) + fitted * out['model_s']
         if 'remember_flops' in out:   # each window's burn-in (weighted as its steps are), and each dream start's (a forward pass, ~1/3), once per segment start
-            burn = burn_in * (fitted / cfg.model_steps + 1 / 3 / cfg.bptt_horizon * dreamed / (cfg.dream_rollouts * cfg.dream_horizon / cfg.bptt_horizon))   # dream starts: as often as dreams were
+            burn = burn_in * (fitted / cfg.model_steps + dreamed / (cfg.dream_rollouts * cfg.dream_horizon) / 3)   # dream starts per real step: imagined steps over those of one start's dreams
             out['flops_per_step'] += burn * out['remember_flops']; out['seconds_per_step'] += burn * out['remember_s']
     return out
