@@ -350,6 +350,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'worldmodel.ppo.Segments': ('ppo.html#segments', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.as_segments': ('ppo.html#as_segments', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.collect_rollout': ('ppo.html#collect_rollout', 'worldmodel/ppo.py'),
+                                'worldmodel.ppo.dream_cut': ('ppo.html#dream_cut', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.dream_fidelity': ('ppo.html#dream_fidelity', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.dream_metrics': ('ppo.html#dream_metrics', 'worldmodel/ppo.py'),
                                 'worldmodel.ppo.dream_segments': ('ppo.html#dream_segments', 'worldmodel/ppo.py'),

@@ -187,6 +187,8 @@ class PPOConfig(RunSettings, GameSettings):
     "Dyna with warm-up: the dream counts only while the heads' reward error (MSE, on the fresh rollout before they learn from it) is below this, its weight falling linearly from dream_weight at 0 error to 0 there; nothing is imagined while it is 0 (0: always dream, at dream_weight)"
     dream_warmup_relative: bool = False
     "the warm-up's reward error is the MSE over the variance of the fresh rollout's rewards (the share the heads leave unexplained, 1 - R^2), so one dream_warmup_error means the same on sparse and on shaped rewards (False: the MSE itself)"
+    dream_horizon_error: float = 0.0
+    "cut each update's dreams where the model stops beating 'nothing changes': at the first imagined step whose latent error on the fresh rollout (the heads' windows, before they learn from it) exceeds this share of the error of keeping each window's first latent; shorter dreams come more per start, as many imagined steps in all, and none at all when the first step is already past it (0: every dream dream_horizon steps)"
     dream_critic: bool = True
     "the critic also learns from dream returns (False: from real returns only; the dream's advantages still read it)"
     dream_advantages: str = 'batch'
@@ -254,11 +256,13 @@ class PPOConfig(RunSettings, GameSettings):
                                      'dream_model_replay': 0, 'dream_model_updates': 1},
                      numbers={**{name: '(0, 1]' for name in ('lr', 'gamma', 'gae_lambda', 'clip_coef')}, 'encoder_lr_divisor': '(0, inf)',
                               'dream_model_lr': '[0, 1)', 'ent_coef': '[0, inf)', 'vf_coef': '[0, inf)', 'max_grad_norm': '(0, inf)',
-                              'dream_weight': '[0, inf)', 'dream_warmup_error': '[0, inf)'})
+                              'dream_weight': '[0, inf)', 'dream_warmup_error': '[0, inf)', 'dream_horizon_error': '[0, inf)'})
         super().__post_init__()   # the run's and the game's fields
         check_choices(self)
         if self.obs == 'latent' and not self.encoder:
             raise ValueError("PPOConfig.obs='latent' needs encoder: the run directory of a pre-trained world model")
+        if self.dream_horizon_error and not 0 < self.dream_horizon < self.bptt_horizon:
+            raise ValueError(f"PPOConfig.dream_horizon_error needs a dream_horizon in [1, {self.bptt_horizon - 1}] (below bptt_horizon): the cut reads the model's error at every step of the dream, on windows inside a BPTT segment")
         if self.dream_warmup_relative and not self.dream_warmup_error:
             raise ValueError("PPOConfig.dream_warmup_relative needs dream_warmup_error > 0 (the share of the reward's variance left unexplained that stops the dream)")
         if self.obs == 'raw' and (self.encoder or self.finetune_encoder or self.latent_adapter):

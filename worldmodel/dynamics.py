@@ -297,25 +297,33 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
                         next_obs=None, # (n, steps, 200, 3) the real next observations: with a cell map head, each imagined latent learns their map too ('imagined_map'; None: not)
                         step_discount:float=1.0, # step k's losses weigh `step_discount ** k` (TD-MPC2's ρ), scaled to average 1: below 1 the first steps count more
                         memory=None, # (n, memory) heads with a memory: what each window remembers of the steps before its first (`warm_memory`; None: nothing, an episode's start)
+                        by_step:bool=False, # also return each step's latent error and that of "nothing changes" (the window's first latent), unweighted, over the windows with a target there: 'dynamics_by_step', 'copy_by_step', each (steps,)
                        ) -> dict[str, torch.Tensor]:
     "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a (step-weighted) mean over the steps (and the imagined latents' map, over the steps that count)."
     n, steps = actions.shape
+    first = z.detach().to(out_dtype) if by_step else None
     if not 0 < step_discount <= 1: raise ValueError(f"step_discount must be in (0, 1], got {step_discount!r}")
     step_weight = step_discount ** torch.arange(steps, dtype=torch.float32, device=z.device)
     step_weight = step_weight * steps / step_weight.sum()   # the weights average 1: a part keeps its scale, and 1 is the plain mean
     alive = torch.ones(n, device=z.device)
     dyn = rew = cont = 0.0
-    imagined, seen = [], []
+    imagined, seen, by = [], [], {'dynamics_by_step': [], 'copy_by_step': []}
     for k in range(steps):
         z, r_hat, c_logit, memory = heads.step_with_memory(z, actions[:, k], memory)
         goes_on = (~dones[:, k]).float()   # after an episode's last step the next observation is the next episode's first: no target
-        dyn = dyn + step_weight[k] * (alive * goes_on * ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)).sum()
+        error = ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)
+        dyn = dyn + step_weight[k] * (alive * goes_on * error).sum()
+        if by_step:
+            counted = (alive * goes_on).detach()
+            for key, e in (('dynamics_by_step', error.detach()), ('copy_by_step', ((first - target[:, k]) ** 2).mean(-1))):
+                by[key].append((counted * e).sum() / counted.sum().clamp(min=1))
         rew = rew + step_weight[k] * (alive * (r_hat.to(out_dtype) - rewards[:, k]) ** 2).sum()
         cont = cont + step_weight[k] * (alive * F.binary_cross_entropy_with_logits(c_logit.to(out_dtype), (~dones[:, k]).float(), reduction='none')).sum()
         alive = alive * goes_on
         imagined.append(z); seen.append(alive * step_weight[k])
     count = n * steps
     parts = {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
+    if by_step: parts.update({key: torch.stack(v) for key, v in by.items()})
     if next_obs is not None and heads.cell_map is not None:   # the map of what the dream imagines, against what the world showed: dreams that keep the map
         parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=torch.stack(seen, 1).flatten())
     return parts

@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .tokens import token_metrics
 from .env import GameConfig, HELD_OUT_SEED, tag_layers, env_interface
-from .dynamics import DynamicsHeads, SequenceBuffer, latent_rollout_loss, warm_memory, read_into_memory
+from .dynamics import LOSS_PARTS, DynamicsHeads, SequenceBuffer, latent_rollout_loss, warm_memory, read_into_memory
 from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
 
@@ -261,7 +261,8 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
               steps:int, # steps each window predicts
               weights:dict[str, float], # loss weights (`LOSS_PARTS`)
               burn_in:int=0, # the rollout's first steps only warm the heads' memory (`rollout_context`): windows start after them, each memory warmed over the burn_in steps before it
-             ) -> dict[str, float]:
+              by_step:bool=False, # also return the latent error at each step and that of "nothing changes" (`latent_rollout_loss`'s 'dynamics_by_step', 'copy_by_step', as lists)
+             ) -> dict[str, float|list[float]]:
     "One step of the heads on windows of an agent's rollout; the loss parts before the step."
     T = latents.shape[0]
     if not 1 <= steps < T - burn_in: raise ValueError(f"steps must be in [1, {T - burn_in - 1}] for a rollout of {T - burn_in} steps, got {steps}")
@@ -273,12 +274,12 @@ def fit_heads(heads:DynamicsHeads, opt:torch.optim.Optimizer|None, # the heads' 
         earlier = first[:, None] - burn_in + torch.arange(burn_in, device=latents.device)   # the steps each window's memory reads first
         memory = warm_memory(heads, *(window(x, burn_in, earlier) for x in (latents, actions, ended))) if burn_in else None   # None: nothing read (an empty memory, if the heads carry one)
         # latents only, no observations: the parts of pre-training that read observations ('map', 'imagined_map', 'inventory', 'plane_map') are not learned here
-        parts = latent_rollout_loss(heads, z[:, 0], z[:, 1:], window(actions, steps), window(rewards, steps), window(ended, steps), memory=memory)
+        parts = latent_rollout_loss(heads, z[:, 0], z[:, 1:], window(actions, steps), window(rewards, steps), window(ended, steps), memory=memory, by_step=by_step)
     if opt is not None:
         opt.zero_grad(set_to_none=True)
-        sum(weights.get(k, 0.0) * v for k, v in parts.items()).backward()
+        sum(weights.get(k, 0.0) * v for k, v in parts.items() if k in LOSS_PARTS).backward()
         opt.step()
-    return {k: v.item() for k, v in parts.items()}
+    return {k: v.item() if k in LOSS_PARTS else v.tolist() for k, v in parts.items()}
 
 # %% ../nbs/08_imagine.ipynb #a3e0c010
 def rollout_context(tail:tuple|None, # the previous rollout's last `burn_in` steps, as `fresh` holds them (None: there was none)
@@ -380,24 +381,31 @@ class Dreamer:
         parts = self.learn(latents, actions, earned, ended)
         return (self.imagine(policy, latents, state, reward_scale, starts) if imagine else None), parts
 
-    def imagine(self, policy:AgentPolicy, latents, state, reward_scale:float=1.0, starts=None) -> dict:
+    def imagine(self, policy:AgentPolicy, latents, state, reward_scale:float=1.0, starts=None,
+                horizon:int|None=None, # steps per dream this time, at most the Dreamer's (None: its own); shorter dreams come more per start, as many steps in all
+               ) -> dict:
         "Dreams from each segment's first latent of a rollout (arguments as `dream`'s): `imagine_rollout`'s output."
+        horizon = self.horizon if horizon is None else horizon
+        if not 1 <= horizon <= self.horizon: raise ValueError(f"Dreamer.imagine: horizon must be in [1, {self.horizon}], got {horizon}")
+        repeats = max(self.repeats, self.repeats * self.horizon // horizon)
         first = latents[::self.every].flatten(0, 1)   # each segment's first latent, in the order of the segment states
         begun = starts[::self.every].flatten(0, 1) if starts is not None else None
         if self.heads.remember is not None and (self.context is None or len(self.context[0]) - self.burn_in != len(latents) or not torch.equal(self.context[0][self.burn_in], latents[0])):
             raise ValueError("heads with a memory dream from the rollout they last read: call learn (or dream) with it first")
         memory = segment_memory(self.heads, self.context, self.burn_in, self.every) if self.heads.remember is not None else None
-        dream = imagine_rollout(policy, self.heads, first, state, self.horizon, self.repeats, reward_scale, begun, memory=memory)
+        dream = imagine_rollout(policy, self.heads, first, state, horizon, repeats, reward_scale, begun, memory=memory)
         self.imagined += dream['actions'].numel()
         return dream
 
-    def learn(self, latents, actions, earned, ended) -> dict[str, float]:
+    def learn(self, latents, actions, earned, ended,
+              by_step:bool=False, # the parts also hold the latent error by step, and that of "nothing changes" (`fit_heads`)
+             ) -> dict[str, float|list[float]]:
         "The heads' steps on a rollout: windows at segment starts without replay; with it, windows at every step of rollouts drawn from the fresh one and the last `replay`. Returns the fresh rollout's loss parts before any step."
         b = self.burn_in
         self.context, self.tail = rollout_context(self.tail, (latents, actions, earned, ended), b)   # without a memory: the rollout itself
         fresh = self.context
-        if not self.replay: return fit_heads(self.heads, self.opt, *fresh, self.every, self.model_steps, self.weights, b)
-        parts = fit_heads(self.heads, None, *fresh, 1, self.model_steps, self.weights, b)   # measured before learning: the error on the agent's fresh data
+        if not self.replay: return fit_heads(self.heads, self.opt, *fresh, self.every, self.model_steps, self.weights, b, by_step)
+        parts = fit_heads(self.heads, None, *fresh, 1, self.model_steps, self.weights, b, by_step)   # measured before learning: the error on the agent's fresh data
         self.memory = (self.memory + [tuple(x.detach().clone() for x in fresh)])[-(self.replay + 1):]   # copies: the rollout buffers are refilled in place
         if self.opt is not None:
             for k in torch.randint(len(self.memory), (self.model_updates,)).tolist():

@@ -19,9 +19,9 @@ from .imagine import Dreamer, imagine_rollout, fit_heads, rollout_context, segme
 
 # %% auto #0
 __all__ = ['gae', 'RewardScaler', 'Segments', 'collect_rollout', 'as_segments', 'ppo_update', 'dream_trust', 'ReturnSpread',
-           'dream_segments', 'dream_metrics', 'train_agent', 'dream_fidelity', 'episode_returns', 'smoothed_curve',
-           'learning_curves', 'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves', 'final_return',
-           'step_cost']
+           'dream_segments', 'dream_cut', 'dream_metrics', 'train_agent', 'dream_fidelity', 'episode_returns',
+           'smoothed_curve', 'learning_curves', 'plot_learning_curves', 'plot_returns', 'save_curves', 'load_curves',
+           'final_return', 'step_cost']
 
 # %% ../nbs/10_ppo.ipynb #8b1cf9bb
 def gae(rewards, values, starts, # (T, B) each
@@ -195,6 +195,15 @@ def dream_segments(dream:dict, # `Dreamer.imagine`'s imagined rollout
     return (Segments(dream['latents'], dream['actions'], dream['logprobs'], adv, ret, starts, *dream['state']),
             {'dream': {'policy_weight': weight, 'value_weight': weight if cfg.dream_critic else 0.0, 'advantage_scale': advantage_scale}})
 
+# %% ../nbs/10_ppo.ipynb #e1f0a0c1
+def dream_cut(cfg:PPOConfig, model_parts:dict, # the heads' loss parts on the fresh rollout, with the latent error by step (`Dreamer.learn(by_step=True)`)
+             ) -> int:
+    "Steps per dream this update: `dream_horizon`, or with `dream_horizon_error` the steps before the first whose latent error exceeds that share of \"nothing changes\"'s (0: not even the first step is worth dreaming)."
+    if not cfg.dream_horizon_error: return cfg.dream_horizon
+    if 'dynamics_by_step' not in model_parts: raise ValueError("dream_cut: dream_horizon_error needs the latent error by step (Dreamer.learn(..., by_step=True))")
+    ratios = [m / c if c > 0 else (0.0 if m == 0 else float('inf')) for m, c in zip(model_parts['dynamics_by_step'], model_parts['copy_by_step'])]   # no window to judge: no error
+    return next((k for k, r in enumerate(ratios[:cfg.dream_horizon]) if r > cfg.dream_horizon_error), min(len(ratios), cfg.dream_horizon))
+
 # %% ../nbs/10_ppo.ipynb #e1f0a005
 def dream_metrics(dream:dict|None, # `Dreamer.imagine`'s imagined rollout (None: nothing imagined, the dream not trusted yet)
                   model_parts:dict, # the heads' loss parts on the fresh rollout, before they learned from it
@@ -203,9 +212,16 @@ def dream_metrics(dream:dict|None, # `Dreamer.imagine`'s imagined rollout (None:
                   cfg:PPOConfig, reward_scale:float, seconds:float,
                   weight:float=1.0, # the dream batch's weight (`dream_trust`)
                   reward_var:float|None=None, # the variance of the fresh rollout's rewards: the reward error's share of it is logged
+                  horizon:int|None=None, # the steps per dream this update (`dream_cut`; None: not logged)
                  ) -> dict:
-    "The dream/ metrics of an update: the model's error on the fresh rollout (and its share of the reward's variance), the dream's weight, what it imagined, what PPO made of it."
-    out = {'dream/imagined_steps': imagined, 'dream/weight': weight, **{f'dream/{k}_loss': v for k, v in model_parts.items()}, 'perf/dream_s': seconds}
+    "The dream/ metrics of an update: the model's error on the fresh rollout (and its share of the reward's variance; by step, its latent error over \"nothing changes\"'s at the first and last step), the dream's weight and horizon, what it imagined, what PPO made of it."
+    out = {'dream/imagined_steps': imagined, 'dream/weight': weight, 'perf/dream_s': seconds,
+           **{f'dream/{k}_loss': v for k, v in model_parts.items() if not k.endswith('_by_step')}}
+    if horizon is not None: out['dream/horizon'] = horizon
+    if 'dynamics_by_step' in model_parts:
+        for at, k in (('first', 0), ('last', -1)):
+            m, c = model_parts['dynamics_by_step'][k], model_parts['copy_by_step'][k]
+            if c > 0: out[f'dream/latent_vs_copy_{at}'] = m / c   # below 1: the imagined latent is closer to the real one than not moving
     if reward_var: out['dream/reward_unexplained'] = model_parts['reward'] / reward_var   # 1 - R^2 of the heads' reward on the agent's fresh play
     if dream is None: return {**out, 'dream/imagined_per_real': 0.0}
     d_policy, d_value, d_entropy, d_kl, d_clip, _ = stats
@@ -290,11 +306,12 @@ def train_agent(cfg:PPOConfig, # the job
                     t_dream = time.time()
                     reward_scale = 1.0 if scaler is None else scaler.scale
                     ended = torch.cat([buf.starts[1:], next_start[None]]).bool()   # ended[t]: the episode ended at step t
-                    model_parts = dreamer.learn(buf.obs, buf.actions, earned, ended)
+                    model_parts = dreamer.learn(buf.obs, buf.actions, earned, ended, by_step=bool(cfg.dream_horizon_error))
                     reward_var = float(earned.float().var())
-                    weight = dream_trust(cfg, model_parts['reward'], reward_var)   # Dyna with warm-up: only a model good on the agent's fresh data is dreamed in
+                    horizon = dream_cut(cfg, model_parts)   # dreams end where the model stops beating "nothing changes" (with dream_horizon_error)
+                    weight = dream_trust(cfg, model_parts['reward'], reward_var) if horizon else 0.0   # Dyna with warm-up: only a model good on the agent's fresh data is dreamed in
                     scale = spread.update(returns) if spread is not None else None
-                    dream = dreamer.imagine(policy, buf.obs, (h0, c0), reward_scale, buf.starts) if weight > 0 else None
+                    dream = dreamer.imagine(policy, buf.obs, (h0, c0), reward_scale, buf.starts, horizon) if weight > 0 else None
                     if dream is not None: batches['dream'], settings = dream_segments(dream, cfg, weight, scale)
                     dream_s = time.time() - t_dream
                 # ---- update: minibatches of BPTT segments, each replayed from its starting LSTM state (and of dreams, from theirs)
@@ -314,7 +331,7 @@ def train_agent(cfg:PPOConfig, # the job
                            'ppo/lr': opt.param_groups[0]['lr'], **({'ppo/encoder_lr': opt.param_groups[1]['lr']} if len(opt.param_groups) > 1 else {}),
                            'ppo/reward_scale': 1.0 if scaler is None else scaler.scale,
                            'perf/rollout_s': rollout_s, 'perf/env_s': env_s, 'perf/update_s': update_s, 'perf/threads': torch.get_num_threads()}
-                if dreamer is not None: metrics.update(dream_metrics(dream, model_parts, stats.get('dream'), dreamer.imagined, cfg, reward_scale, dream_s, weight, reward_var))
+                if dreamer is not None: metrics.update(dream_metrics(dream, model_parts, stats.get('dream'), dreamer.imagined, cfg, reward_scale, dream_s, weight, reward_var, horizon))
                 if episodes := env.pop_episodes():
                     metrics.update({'charts/episode_return': float(np.mean([r for r, _ in episodes])),
                                     'charts/episode_length': float(np.mean([n for _, n in episodes])), 'charts/episodes': len(episodes)})
