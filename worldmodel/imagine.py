@@ -127,7 +127,7 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
                  game:GameConfig|None=None, # the game the windows come from (default: the model's own)
                  before:int=0, # the windows' first steps are real steps before the dream's start (`dream_windows(before=...)`): a model with a memory reads its burn-in's worth of them, the others none
                 ) -> list[dict]:
-    "Per imagined step k = 0..H: the dream's token, heart-source and reward errors against the real window, and the baselines'; with a cell map head, the sources it draws from each dreamed latent too."
+    "Per imagined step k = 0..H: the dream's token, heart-source, latent and reward errors against the real window, and the baselines'; with a cell map head, the sources it draws from each dreamed latent too."
     game = game or model.spec.game_config
     memory, windows = window_memory(model, windows, before)
     real, actions, rewards, dones = (windows[k] for k in ('obs', 'actions', 'rewards', 'dones'))
@@ -144,6 +144,10 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
         source_class = 1 + list(env_interface(game).tags).index('type:heart_src')
         with torch.no_grad(): drawn = cell_map(dream['latents'].flatten(0, 1)).argmax(-1)
         src_drawn = (drawn == source_class).view(n, H + 1, cell_map.window, cell_map.window).numpy()
+    # the dream's latents against the encoder's of what happened (what a policy reading the dream would be off by), and the first one's ("nothing changes")
+    with torch.no_grad(): seen = torch.cat([model.encode(o) for o in real.flatten(0, 1).split(4096)]).view(n, H + 1, -1).float()
+    latent_error = ((dream['latents'].float() - seen) ** 2).mean(-1).numpy()
+    copy_latent_error = ((seen[:, :1] - seen) ** 2).mean(-1).numpy()
     mean_reward = float(rewards.float().mean())
     out = []
     for k in range(H + 1):
@@ -155,7 +159,8 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
         m, copy = token_metrics(truth, dream_np[rows, k]), token_metrics(truth, real_np[rows, 0])
         row = {'k': k, 'windows': int(rows.sum()), 'token_recall': m['token_recall'], 'token_precision': m['token_precision'],
                'source_recall': recall(src_dream[rows, k]), 'sources': int(sources.sum()),
-               'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(src_real[rows, 0])}
+               'copy_token_recall': copy['token_recall'], 'copy_token_precision': copy['token_precision'], 'copy_source_recall': recall(src_real[rows, 0]),
+               'latent_mse': float(latent_error[rows, k].mean()), 'copy_latent_mse': float(copy_latent_error[rows, k].mean())}
         if src_drawn is not None:
             row.update(map_source_recall=recall(src_drawn[rows, k]), map_source_precision=precision(src_drawn[rows, k]), copy_source_precision=precision(src_real[rows, 0]),
                        map_minus_copy_recall_interval=recall_gap_interval(found(src_drawn[rows, k]), found(src_real[rows, 0]), sources.sum((1, 2)), seed=k))
