@@ -306,7 +306,7 @@ def train_agent(cfg:PPOConfig, # the job
                     t_dream = time.time()
                     reward_scale = 1.0 if scaler is None else scaler.scale
                     ended = torch.cat([buf.starts[1:], next_start[None]]).bool()   # ended[t]: the episode ended at step t
-                    model_parts = dreamer.learn(buf.obs, buf.actions, earned, ended, by_step=bool(cfg.dream_horizon_error))
+                    model_parts = dreamer.learn(buf.obs, buf.actions, earned, ended, by_step=True)   # by step: the cut reads it, and every dreaming run logs it
                     reward_var = float(earned.float().var())
                     horizon = dream_cut(cfg, model_parts)   # dreams end where the model stops beating "nothing changes" (with dream_horizon_error)
                     weight = dream_trust(cfg, model_parts['reward'], reward_var) if horizon else 0.0   # Dyna with warm-up: only a model good on the agent's fresh data is dreamed in
