@@ -188,7 +188,7 @@ class PPOConfig(RunSettings, GameSettings):
     dream_warmup_relative: bool = False
     "the warm-up's reward error is the MSE over the variance of the fresh rollout's rewards (the share the heads leave unexplained, 1 - R^2), so one dream_warmup_error means the same on sparse and on shaped rewards (False: the MSE itself)"
     dream_horizon_error: float = 0.0
-    "cut each update's dreams where the model stops beating 'nothing changes': at the first imagined step whose latent error on the fresh rollout (the heads' windows, before they learn from it) exceeds this share of the error of keeping each window's first latent; shorter dreams come more per start, as many imagined steps in all, and none at all when the first step is already past it (0: every dream dream_horizon steps)"
+    "cut each update's dreams where the model stops beating 'nothing changes': at the first imagined step whose latent error on the fresh rollout (the heads' windows, before they learn from it) exceeds this share of the error of keeping each window's first latent; shorter dreams come more per start, at least as many imagined steps in all (whole dreams, rounded up), and none at all when the first step is already past it (0: every dream dream_horizon steps)"
     dream_critic: bool = True
     "the critic also learns from dream returns (False: from real returns only; the dream's advantages still read it)"
     dream_advantages: str = 'batch'

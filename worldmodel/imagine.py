@@ -387,12 +387,12 @@ class Dreamer:
         return (self.imagine(policy, latents, state, reward_scale, starts) if imagine else None), parts
 
     def imagine(self, policy:AgentPolicy, latents, state, reward_scale:float=1.0, starts=None,
-                horizon:int|None=None, # steps per dream this time, at most the Dreamer's (None: its own); shorter dreams come more per start, as many steps in all
+                horizon:int|None=None, # steps per dream this time, at most the Dreamer's (None: its own); shorter dreams come more per start, at least as many steps in all (whole dreams, rounded up)
                ) -> dict:
         "Dreams from each segment's first latent of a rollout (arguments as `dream`'s): `imagine_rollout`'s output."
         horizon = self.horizon if horizon is None else horizon
         if not 1 <= horizon <= self.horizon: raise ValueError(f"Dreamer.imagine: horizon must be in [1, {self.horizon}], got {horizon}")
-        repeats = max(self.repeats, self.repeats * self.horizon // horizon)
+        repeats = -(-self.repeats * self.horizon // horizon)   # dreams per start: at least the imagined steps of full-length dreams
         first = latents[::self.every].flatten(0, 1)   # each segment's first latent, in the order of the segment states
         begun = starts[::self.every].flatten(0, 1) if starts is not None else None
         if self.heads.remember is not None and (self.context is None or len(self.context[0]) - self.burn_in != len(latents) or not torch.equal(self.context[0][self.burn_in], latents[0])):

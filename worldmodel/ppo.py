@@ -358,7 +358,7 @@ def dream_fidelity(source, # a dreaming train-agent run directory (its newest ch
                    warmup:int=16, # rollouts played first: they set the agents' memory and the reward scaler going, and carry the games past their staggered random start (16 x 32 steps pass an episode)
                    seed:int=HELD_OUT_SEED, # the games' seed
                   ) -> dict:
-    "The dream against the real play, for the dreaming agent `source` holds: per imagined step the value and reward errors along the real actions, the first step's advantage against the real one, the advantages PPO reads from each, and per rollout played the reward paid and the share of its variance the heads leave unexplained (as the warm-up measures it)."
+    "The dream against the real play, for the dreaming agent `source` holds: per imagined step the value and reward errors along the real actions, the first step's advantage against the real one, the advantages PPO reads from each, and per rollout played the reward paid and the share of its variance the heads leave unexplained (as the warm-up measures it). Its dreams are `dream_horizon` steps long: a run with `dream_horizon_error` dreamed shorter ones where its model's error said so."
     with torch.random.fork_rng(devices=[]):   # the policy's draws: the same checkpoint and seed measure the same, and the caller's stream is left as it was
         torch.manual_seed(seed)
         cfg, policy, world_model, saved = load_agent(source)
