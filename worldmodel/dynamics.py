@@ -12,8 +12,8 @@ from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
 __all__ = ['HOLDING', 'DYNAMICS', 'LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'InventoryHead', 'ConvDynamics',
-           'DynamicsHeads', 'latent_rollout_loss', 'warm_memory', 'read_into_memory', 'value_targets',
-           'predictive_loss']
+           'DynamicsHeads', 'latent_rollout_loss', 'latent_vs_copy', 'encode_steps', 'warm_memory', 'read_into_memory',
+           'value_targets', 'predictive_loss']
 
 # %% ../nbs/05_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -328,6 +328,18 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
         parts['imagined_map'] = heads.cell_map.loss(torch.stack(imagined, 1).flatten(0, 1), next_obs.flatten(0, 1), rows=torch.stack(seen, 1).flatten())
     return parts
 
+def latent_vs_copy(error:float, # a dream's latent error at a step (`latent_rollout_loss`'s 'dynamics_by_step', `imagine.dream_errors`' 'latent_mse')
+                   copy:float, # that of keeping the first latent ('copy_by_step', 'copy_latent_mse')
+                  ) -> float:
+    "The dream's latent error over that of \"nothing changes\" (below 1: closer to the real latent than not moving); NaN where no window was scored (both 0), inf where only the copy was exact."
+    return error / copy if copy > 0 else (float('inf') if error > 0 else float('nan'))
+
+def encode_steps(model, # the world model whose encoder reads the observations (a `WorldModel` or its bundle)
+                 obs, # (n, steps, 200, 3) uint8 observations of windows
+                ) -> torch.Tensor:
+    "The encoder's latents of every observation of the windows, `(n, steps, latent)`, without gradient (targets and memories, not the encoder's learning)."
+    with torch.no_grad(): return model.encode(obs.flatten(0, 1)).view(*obs.shape[:2], -1)
+
 def warm_memory(heads:DynamicsHeads,
                 latents, # (n, steps, D) real latents of the steps before the windows' first (targets of nothing: no gradient needed)
                 actions, # (n, steps) the actions taken at them
@@ -349,8 +361,7 @@ def read_into_memory(model, # the world model whose encoder reads the observatio
     "The heads' memory after reading real steps: their observations encoded without gradient, then `warm_memory` (the memory's own weights learn through them); None without a memory."
     if heads.remember is None: return None
     if not obs.shape[1]: return heads.initial_memory(len(obs), obs.device)
-    with torch.no_grad(): seen = model.encode(obs.flatten(0, 1)).view(*obs.shape[:2], model.latent_dim)
-    return warm_memory(heads, seen, actions, dones)
+    return warm_memory(heads, encode_steps(model, obs), actions, dones)
 
 def value_targets(rewards, # (n, steps) the rewards earned
                   dones, # (n, steps) bool: the episode ended at that step
@@ -382,8 +393,7 @@ def predictive_loss(model, # a `WorldModel`
     obs, actions = batch['obs'], batch['actions']
     n, steps = actions.shape
     z = model.encode(obs[:, 0])
-    with torch.no_grad():   # the targets: no gradient, so no backward pass through the other steps' encodings
-        target = model.encode(obs[:, 1:].flatten(0, 1)).view(n, steps, -1).to(out_dtype)
+    target = encode_steps(model, obs[:, 1:]).to(out_dtype)   # the targets: no gradient, so no backward pass through the other steps' encodings
     recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
     rewards = batch['rewards'].float()
     next_obs = obs[:, 1:] if weights.get('imagined_map') else None   # read only when weighed: it is a second pass through the map head

@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .tokens import token_metrics
 from .env import GameConfig, HELD_OUT_SEED, tag_layers, env_interface
-from .dynamics import LOSS_PARTS, DynamicsHeads, SequenceBuffer, latent_rollout_loss, warm_memory, read_into_memory
+from .dynamics import LOSS_PARTS, DynamicsHeads, SequenceBuffer, latent_rollout_loss, warm_memory, read_into_memory, encode_steps
 from .bundle import WorldModelBundle, read_spec
 from .agent import AgentPolicy, agent_actor, sample_actions, task_policy
 
@@ -110,7 +110,7 @@ def memory_use(model:WorldModelBundle, # a predictive world model whose heads ca
     if memory is None: raise ValueError("memory_use compares a memory with none: this model's heads carry no memory (PretrainConfig.memory)")
     obs, actions, rewards = windows['obs'], windows['actions'], windows['rewards'].float()
     n, H = actions.shape
-    target = model.encode(obs[:, 1:].flatten(0, 1)).float().view(n, H, -1)
+    target = encode_steps(model, obs[:, 1:]).float()
     alive = ~torch.cumsum(windows['dones'].int(), 1).bool()   # observation k + 1 is the same episode's
     paid = torch.cat([torch.ones(n, 1, dtype=torch.bool), alive[:, :-1]], 1)   # the action at step k was taken inside the episode
     scores = {}
@@ -144,10 +144,11 @@ def dream_errors(model:WorldModelBundle, # a predictive world model
         source_class = 1 + list(env_interface(game).tags).index('type:heart_src')
         with torch.no_grad(): drawn = cell_map(dream['latents'].flatten(0, 1)).argmax(-1)
         src_drawn = (drawn == source_class).view(n, H + 1, cell_map.window, cell_map.window).numpy()
-    # the dream's latents against the encoder's of what happened (what a policy reading the dream would be off by), and the first one's ("nothing changes")
-    with torch.no_grad(): seen = torch.cat([model.encode(o) for o in real.flatten(0, 1).split(4096)]).view(n, H + 1, -1).float()
-    latent_error = ((dream['latents'].float() - seen) ** 2).mean(-1).numpy()
-    copy_latent_error = ((seen[:, :1] - seen) ** 2).mean(-1).numpy()
+    # the dream's latents against the encoder's of what happened (what a policy reading the dream would be off by), and the first one's ("nothing changes");
+    # step 0 is the encoded first observation itself, for both
+    seen = torch.cat([dream['latents'][:, :1], encode_steps(model, real[:, 1:]).float()], 1)
+    latent_error = ((dream['latents'] - seen) ** 2).mean(-1).numpy()
+    copy_latent_error = ((dream['latents'][:, :1] - seen) ** 2).mean(-1).numpy()
     mean_reward = float(rewards.float().mean())
     out = []
     for k in range(H + 1):

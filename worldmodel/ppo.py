@@ -15,6 +15,7 @@ from .env import VecEnv, HELD_OUT_SEED
 from .runs import pick_device, CoreShare, rng_state, set_rng_state, crossed, read_json, write_json, read_metrics, Run, load_run
 from .bundle import load_world_model
 from .agent import AgentPolicy, RolloutBuffer, buffer_spec, PPOConfig, make_policy, sample_actions, load_agent
+from .dynamics import latent_vs_copy
 from .imagine import Dreamer, imagine_rollout, fit_heads, rollout_context, segment_memory
 
 # %% auto #0
@@ -201,7 +202,7 @@ def dream_cut(cfg:PPOConfig, model_parts:dict, # the heads' loss parts on the fr
     "Steps per dream this update: `dream_horizon`, or with `dream_horizon_error` the steps before the first whose latent error exceeds that share of \"nothing changes\"'s (0: not even the first step is worth dreaming)."
     if not cfg.dream_horizon_error: return cfg.dream_horizon
     if 'dynamics_by_step' not in model_parts: raise ValueError("dream_cut: dream_horizon_error needs the latent error by step (Dreamer.learn(..., by_step=True))")
-    ratios = [m / c if c > 0 else (0.0 if m == 0 else float('inf')) for m, c in zip(model_parts['dynamics_by_step'], model_parts['copy_by_step'])]   # no window to judge: no error
+    ratios = [latent_vs_copy(m, c) for m, c in zip(model_parts['dynamics_by_step'], model_parts['copy_by_step'])]   # NaN (no window to judge) passes no threshold
     return next((k for k, r in enumerate(ratios[:cfg.dream_horizon]) if r > cfg.dream_horizon_error), min(len(ratios), cfg.dream_horizon))
 
 # %% ../nbs/10_ppo.ipynb #e1f0a005
@@ -220,8 +221,8 @@ def dream_metrics(dream:dict|None, # `Dreamer.imagine`'s imagined rollout (None:
     if horizon is not None: out['dream/horizon'] = horizon
     if 'dynamics_by_step' in model_parts:
         for at, k in (('first', 0), ('last', -1)):
-            m, c = model_parts['dynamics_by_step'][k], model_parts['copy_by_step'][k]
-            if c > 0: out[f'dream/latent_vs_copy_{at}'] = m / c   # below 1: the imagined latent is closer to the real one than not moving
+            ratio = latent_vs_copy(model_parts['dynamics_by_step'][k], model_parts['copy_by_step'][k])
+            if np.isfinite(ratio): out[f'dream/latent_vs_copy_{at}'] = ratio   # below 1: the imagined latent is closer to the real one than not moving
     if reward_var: out['dream/reward_unexplained'] = model_parts['reward'] / reward_var   # 1 - R^2 of the heads' reward on the agent's fresh play
     if dream is None: return {**out, 'dream/imagined_per_real': 0.0}
     d_policy, d_value, d_entropy, d_kl, d_clip, _ = stats
