@@ -49,7 +49,7 @@ class WorldModelSpec:
     heads_hidden: int = 512
     "width of each head's MLP"
     dynamics: str = 'mlp'
-    "the latent step (`dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes (`dynamics.ConvDynamics`); models saved before the option had 'mlp'"
+    "the latent step (`dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes (`dynamics.ConvDynamics`); 'spatial' convolutions over the conv encoder's own feature maps (`dynamics.SpatialDynamics`); models saved before the option had 'mlp'"
     memory: int = 0
     "width of the heads' recurrent memory (`dynamics.DynamicsHeads`; 0: none, the step reads the latent alone; models saved before the option had none)"
     memory_burn_in: int = 0
@@ -82,6 +82,7 @@ class WorldModelSpec:
         if self.box_counts != 'linear' and self.encoder != 'conv': raise ValueError(f"WorldModelSpec.box_counts applies to the conv encoder only, got {self.box_counts!r} for {self.encoder!r}")
         if self.encoder not in ENCODERS: raise ValueError(f"WorldModelSpec.encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
         if self.dynamics not in DYNAMICS: raise ValueError(f"WorldModelSpec.dynamics must be one of {list(DYNAMICS)}, got {self.dynamics!r}")
+        if self.dynamics == 'spatial' and self.encoder != 'conv': raise ValueError(f"WorldModelSpec.dynamics 'spatial' steps the conv encoder's feature maps, got encoder {self.encoder!r}")
         if self.loss_weights.get('plane_map') and not (self.dynamics == 'conv' and self.cell_map):
             raise ValueError(f"WorldModelSpec.loss_weights['plane_map'] ({self.loss_weights['plane_map']}) needs dynamics 'conv' and a cell_map: it draws the map off the conv step's planes")
         if self.memory < 0 or self.memory_burn_in < 0: raise ValueError(f"WorldModelSpec.memory and memory_burn_in must be >= 0, got {self.memory}, {self.memory_burn_in}")
@@ -150,7 +151,8 @@ class WorldModelBundle(nn.Module):
                                  box=box, channels=spec.conv_channels)
         heads = (DynamicsHeads(spec.latent_dim, spec.num_actions, hidden=spec.heads_hidden, value_discount=spec.value_discount, cell_map=spec.cell_map,
                                map_hidden=spec.map_hidden, inventory=spec.inventory, dynamics=spec.dynamics, memory=spec.memory,
-                               plane_map=bool(spec.loss_weights.get('plane_map')))   # the planes' map readout exists where it was trained
+                               plane_map=bool(spec.loss_weights.get('plane_map')),   # the planes' map readout exists where it was trained
+                               encoder=autoencoder.encoder if spec.dynamics == 'spatial' else None)   # a spatial step reads out through the encoder's own FC layer
                  if spec.predictive else None)
         return cls(spec, autoencoder, heads)
 

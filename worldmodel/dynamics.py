@@ -2,6 +2,7 @@
 
 # %% ../nbs/05_dynamics.ipynb #50c718af
 from __future__ import annotations
+import math
 import numpy as np
 import torch
 from torch import nn
@@ -12,8 +13,8 @@ from .env import GameConfig, VecEnv, env_interface, feature_table
 
 # %% auto #0
 __all__ = ['HOLDING', 'DYNAMICS', 'LOSS_PARTS', 'SequenceBuffer', 'SequenceMix', 'CellMapHead', 'InventoryHead', 'ConvDynamics',
-           'DynamicsHeads', 'latent_rollout_loss', 'latent_vs_copy', 'encode_steps', 'warm_memory', 'read_into_memory',
-           'value_targets', 'predictive_loss']
+           'SpatialDynamics', 'DynamicsHeads', 'latent_rollout_loss', 'latent_vs_copy', 'encode_steps', 'warm_memory',
+           'read_into_memory', 'value_targets', 'predictive_loss']
 
 # %% ../nbs/05_dynamics.ipynb #a56c0d98
 class SequenceBuffer:
@@ -189,7 +190,7 @@ class InventoryHead(nn.Module):
         return F.cross_entropy(self(z).float().flatten(0, 1), self.targets(obs).flatten())
 
 # %% ../nbs/05_dynamics.ipynb #c0d1a002
-DYNAMICS = ('mlp', 'conv')   # the latent step: a residual MLP, or convolutions over the latent laid out as the window (`ConvDynamics`)
+DYNAMICS = ('mlp', 'conv', 'spatial')   # the latent step: a residual MLP, convolutions over the latent laid out as the window (`ConvDynamics`), or over the conv encoder's own feature maps (`SpatialDynamics`)
 
 class ConvDynamics(nn.Module):
     "`[z_t, one_hot(a_t)] -> Δz`: the latent laid out as `channels` planes of the window, the action as planes, two 3x3 convolutions, read back to the latent."
@@ -225,9 +226,38 @@ class ConvDynamics(nn.Module):
         planes = torch.cat([self.planes(z), action[:, :, None, None].expand(-1, -1, w, w)], 1)
         return self.to_latent(self.conv(planes).flatten(1))
 
+# %% ../nbs/05_dynamics.ipynb #5a7d0002
+class SpatialDynamics(nn.Module):
+    "`[s_t, one_hot(a_t)] -> s_{t+1}`: a step over a conv encoder's state (its feature maps, flat, then its globals; `03_model.BoxConv.state`), the action and the globals as planes, as SPR and EfficientZero step theirs."
+    def __init__(self, map_shape:tuple[int, int, int], # (channels, rows, cols) of the encoder's feature maps (`BoxConv.map_shape`)
+                 num_globals:int, # global features after the maps in the state
+                 num_actions:int, # the game's actions
+                 hidden:int=64, # width of the convolutions
+                ):
+        super().__init__()
+        if min(*map_shape, hidden) < 1 or num_globals < 0: raise ValueError(f"SpatialDynamics needs positive map sizes and width, got {map_shape}, {hidden} (globals {num_globals})")
+        self.map_shape, self.num_globals, self.num_actions = tuple(map_shape), num_globals, num_actions
+        self.state_dim = math.prod(map_shape) + num_globals
+        self.conv = nn.Sequential(nn.Conv2d(map_shape[0] + num_actions + num_globals, hidden, 3, padding=1), nn.SiLU(),
+                                  nn.Conv2d(hidden, hidden, 3, padding=1), nn.SiLU())
+        self.to_maps = nn.Conv2d(hidden, map_shape[0], 1)
+        self.to_globals = nn.Linear(hidden, num_globals) if num_globals else None
+
+    def forward(self, state, # (B, state_dim) the encoder's maps, flat, then its globals
+                action, # (B, num_actions) one-hot
+               ) -> torch.Tensor:
+        "The next state `(B, state_dim)`: the maps after a residual change, kept non-negative, and the globals after theirs."
+        n_maps = self.state_dim - self.num_globals
+        maps, glob = state[:, :n_maps].view(-1, *self.map_shape), state[:, n_maps:]
+        h, w = self.map_shape[1:]
+        x = self.conv(torch.cat([maps, action[:, :, None, None].expand(-1, -1, h, w), glob[:, :, None, None].expand(-1, -1, h, w)], 1))
+        nxt = [F.relu(maps + self.to_maps(x)).flatten(1)]
+        if self.to_globals is not None: nxt.append(glob + self.to_globals(x.mean((2, 3))))
+        return torch.cat(nxt, 1)
+
 # %% ../nbs/05_dynamics.ipynb #33ed33bd
 class DynamicsHeads(nn.Module):
-    "`z_t, a_t -> z_{t+1}` (residual MLP or `ConvDynamics`), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value; with a `memory`, the step and the reward also read a recurrent state of the steps before."
+    "`z_t, a_t -> z_{t+1}` (residual MLP or `ConvDynamics`; or a `SpatialDynamics` step of the encoder's state, read out to the latent), `z_t, a_t -> r_t`, `z_{t+1} -> logit P(continue)`; with a discount, `z_t -> ` value; with a `memory`, the step and the reward also read a recurrent state of the steps before."
     def __init__(self, latent_dim:int, # the world model's latent size
                  num_actions:int, # the game's actions
                  hidden:int=512, # width of each MLP
@@ -235,11 +265,13 @@ class DynamicsHeads(nn.Module):
                  cell_map:tuple|None=None, # (the tag feature's id, the game's tags[, the class balance]): a head that draws every cell's tag (`CellMapHead`; None: none)
                  map_hidden:int|None=None, # the cell map head's hidden width (0: linear; None: `hidden`)
                  inventory:tuple|None=None, # (the inventory features' ids, their limits): a head that draws what the agent holds (`InventoryHead`, at the map head's width; None: none)
-                 dynamics:str='mlp', # the latent step (`DYNAMICS`): 'mlp' a residual MLP; 'conv' a residual `ConvDynamics`
+                 dynamics:str='mlp', # the latent step (`DYNAMICS`): 'mlp' a residual MLP; 'conv' a residual `ConvDynamics`; 'spatial' a `SpatialDynamics` of the conv encoder's state (needs `encoder`)
                  plane_map:bool=False, # the conv step also draws the map off its planes (`ConvDynamics.plane_logits`; needs dynamics 'conv' and cell_map)
                  memory:int=0, # width of a recurrent memory (a GRU cell over each latent and action stepped through, RSSM's deterministic state) the step and the reward read beside the latent (0: none; dynamics 'mlp' only)
+                 encoder:nn.Module|None=None, # dynamics 'spatial': the world model's conv encoder (`BoxConv`), whose state the step steps and whose `fc` reads it out to the latent (held, not owned: its weights are the model's)
                 ):
         super().__init__()
+        if (dynamics == 'spatial') != (encoder is not None): raise ValueError(f"dynamics 'spatial' steps a conv encoder's state and needs that encoder, and only it takes one: got dynamics {dynamics!r}, encoder {type(encoder).__name__}")
         if value_discount is not None and not 0 <= value_discount < 1: raise ValueError(f"value_discount must be in [0, 1), got {value_discount!r}")
         if dynamics not in DYNAMICS: raise ValueError(f"dynamics must be one of {list(DYNAMICS)}, got {dynamics!r}")
         if plane_map and not (dynamics == 'conv' and cell_map): raise ValueError("plane_map needs dynamics='conv' and a cell_map: it draws the map head's classes off the conv step's planes")
@@ -248,13 +280,22 @@ class DynamicsHeads(nn.Module):
         mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, o))
         step_in = latent_dim + num_actions + memory   # what the step and the reward read: the latent, the action (and the memory)
         self.dynamics = (mlp(step_in, latent_dim) if dynamics == 'mlp'
+                         else SpatialDynamics(encoder.map_shape, encoder.state_dim - math.prod(encoder.map_shape), num_actions) if dynamics == 'spatial'
                          else ConvDynamics(latent_dim, num_actions, map_classes=cell_map[1] + 1 if plane_map else 0))
+        self.__dict__['read_out'] = encoder.fc if encoder is not None else None   # not a submodule: the encoder's weights stay in the model's state dict alone
         self.reward = mlp(step_in, 1)
         self.cont = mlp(latent_dim, 1)
         self.value = mlp(latent_dim, 1) if value_discount is not None else None
         self.cell_map = CellMapHead(latent_dim, *cell_map, hidden=hidden if map_hidden is None else map_hidden) if cell_map else None
         self.inventory = InventoryHead(latent_dim, *inventory, hidden=hidden if map_hidden is None else map_hidden) if inventory else None
         self.remember = nn.GRUCell(latent_dim + num_actions, memory) if memory else None
+
+    @property
+    def spatial(self) -> bool: return self.read_out is not None
+
+    def latent(self, state) -> torch.Tensor:
+        "The latent of what the step steps: the state read out by the encoder's `fc` (spatial heads), the latent itself otherwise."
+        return self.read_out(state) if self.read_out is not None else state
 
     def initial_memory(self, n:int, device=None) -> torch.Tensor|None:
         "The memory of `n` rows that have seen nothing (an episode's start): zeros `(n, memory)`, or None without a memory."
@@ -268,10 +309,17 @@ class DynamicsHeads(nn.Module):
     def step_with_memory(self, z, action,
                          memory=None, # (n, memory) what the rows remember of the steps before (None: nothing, an episode's start)
                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor|None]:
-        "One step: the next latent, the reward, the continue logit, and the memory after the step (None without a memory)."
+        "One step: the next latent, the reward, the continue logit, and the memory after the step (None without a memory); spatial heads step the encoder's state `z` and give the next state."
+        if memory is not None and self.remember is None: raise ValueError("a memory was passed to heads that carry none (DynamicsHeads(memory=0)): pass None")
+        if self.read_out is not None:   # the step moves the encoder's maps; the reward and continue heads read the latents the read-out gives
+            if z.shape[-1] != self.dynamics.state_dim:
+                raise ValueError(f"spatial heads step a conv encoder's state (width {self.dynamics.state_dim}, `WorldModel.encode_state`), not latents (width {z.shape[-1]}): "
+                                 "dreams from an agent's latents need dynamics 'mlp' or 'conv'")
+            action = F.one_hot(action, self.num_actions).to(z.dtype)
+            nxt = self.dynamics(z, action)
+            return nxt, self.reward(torch.cat([self.read_out(z), action], -1)).squeeze(-1), self.cont(self.read_out(nxt)).squeeze(-1), memory
         za = torch.cat([z, F.one_hot(action, self.num_actions).to(z.dtype)], -1)
         read = za
-        if memory is not None and self.remember is None: raise ValueError("a memory was passed to heads that carry none (DynamicsHeads(memory=0)): pass None")
         if self.remember is not None:
             memory = self.remember(za, (self.initial_memory(len(z), z.device) if memory is None else memory).to(z.dtype))
             read = torch.cat([za, memory.to(z.dtype)], -1)   # the step reads the memory that includes this step, as RSSM's prior reads h_t
@@ -288,7 +336,7 @@ class DynamicsHeads(nn.Module):
 LOSS_PARTS = ('reconstruction', 'dynamics', 'reward', 'continue', 'value', 'map', 'imagined_map', 'inventory', 'plane_map')
 
 def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue heads
-                        z, # (n, D) the windows' first latents (with gradients, if the encoder learns)
+                        z, # (n, D) the windows' first latents (with gradients, if the encoder learns); spatial heads: the encoder's states (`WorldModel.encode_state`)
                         target, # (n, steps, D) the latents of the real next observations (targets: no gradient)
                         actions, # (n, steps) the actions taken
                         rewards, # (n, steps) the rewards they earned
@@ -301,7 +349,7 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
                        ) -> dict[str, torch.Tensor]:
     "The heads rolled open-loop from `z` through the actions: the latent, reward and continue losses, each a (step-weighted) mean over the steps (and the imagined latents' map, over the steps that count)."
     n, steps = actions.shape
-    first = z.detach().to(out_dtype) if by_step else None
+    first = heads.latent(z).detach().to(out_dtype) if by_step else None
     if not 0 < step_discount <= 1: raise ValueError(f"step_discount must be in (0, 1], got {step_discount!r}")
     step_weight = step_discount ** torch.arange(steps, dtype=torch.float32, device=z.device)
     step_weight = step_weight * steps / step_weight.sum()   # the weights average 1: a part keeps its scale, and 1 is the plain mean
@@ -310,8 +358,9 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
     imagined, seen, by = [], [], {'dynamics_by_step': [], 'copy_by_step': []}
     for k in range(steps):
         z, r_hat, c_logit, memory = heads.step_with_memory(z, actions[:, k], memory)
+        latent = heads.latent(z)
         goes_on = (~dones[:, k]).float()   # after an episode's last step the next observation is the next episode's first: no target
-        error = ((z.to(out_dtype) - target[:, k]) ** 2).mean(-1)
+        error = ((latent.to(out_dtype) - target[:, k]) ** 2).mean(-1)
         dyn = dyn + step_weight[k] * (alive * goes_on * error).sum()
         if by_step:
             counted = (alive * goes_on).detach()
@@ -320,7 +369,7 @@ def latent_rollout_loss(heads:DynamicsHeads, # dynamics, reward and continue hea
         rew = rew + step_weight[k] * (alive * (r_hat.to(out_dtype) - rewards[:, k]) ** 2).sum()
         cont = cont + step_weight[k] * (alive * F.binary_cross_entropy_with_logits(c_logit.to(out_dtype), (~dones[:, k]).float(), reduction='none')).sum()
         alive = alive * goes_on
-        imagined.append(z); seen.append(alive * step_weight[k])
+        imagined.append(latent); seen.append(alive * step_weight[k])
     count = n * steps
     parts = {'dynamics': dyn / count, 'reward': rew / count, 'continue': cont / count}
     if by_step: parts.update({key: torch.stack(v) for key, v in by.items()})
@@ -392,12 +441,13 @@ def predictive_loss(model, # a `WorldModel`
         batch = {k: v[:, burn_in:] for k, v in batch.items()}
     obs, actions = batch['obs'], batch['actions']
     n, steps = actions.shape
-    z = model.encode(obs[:, 0])
+    state = model.encode_state(obs[:, 0]) if heads.spatial else None   # a spatial step starts from the encoder's maps, read out to the latent
+    z = heads.latent(state) if heads.spatial else model.encode(obs[:, 0])
     target = encode_steps(model, obs[:, 1:]).to(out_dtype)   # the targets: no gradient, so no backward pass through the other steps' encodings
     recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
     rewards = batch['rewards'].float()
     next_obs = obs[:, 1:] if weights.get('imagined_map') else None   # read only when weighed: it is a second pass through the map head
-    parts = {'reconstruction': recon, **latent_rollout_loss(heads, z, target, actions, rewards, batch['dones'], out_dtype, next_obs, step_discount, memory)}
+    parts = {'reconstruction': recon, **latent_rollout_loss(heads, state if heads.spatial else z, target, actions, rewards, batch['dones'], out_dtype, next_obs, step_discount, memory)}
     if heads.value is not None:   # the value of the first observation (gradient into the encoder) and of the targets (the head's own)
         with torch.no_grad(): returns = value_targets(rewards, batch['dones'], heads.value(target[:, -1]).squeeze(-1).to(out_dtype), heads.value_discount)
         seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)

@@ -365,6 +365,7 @@ class Dreamer:
                  model_updates:int=1, # Adam steps of the heads per update (with replay: each on a rollout drawn from the fresh one and the replay)
                 ):
         self.heads, self.weights = world_model.require_heads(), world_model.spec.loss_weights
+        if self.heads.spatial: raise ValueError("this world model steps its conv encoder's feature maps (dynamics 'spatial'), and a dream starts from the agent's latents: dream with dynamics 'mlp' or 'conv'")
         self.horizon, self.repeats, self.model_steps, self.every = horizon, repeats, model_steps, every
         self.opt = torch.optim.Adam(self.heads.parameters(), lr=model_lr) if model_lr else None
         self.heads.requires_grad_(self.opt is not None)

@@ -2,6 +2,7 @@
 
 # %% ../nbs/03_model.ipynb #6c664a9d
 from __future__ import annotations
+import math
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -287,14 +288,20 @@ class BoxConv(nn.Module):
         # 13x13 -> 6x6 (stride-2 windows 0-2, 2-4, ..., 10-12: every cell, symmetric about the agent's) -> 4x4
         self.conv = nn.Sequential(layer_init(nn.Conv2d(box.num_layers, channels, 3, stride=2)), nn.ReLU(),
                                   layer_init(nn.Conv2d(channels, channels, 3)), nn.ReLU(), nn.Flatten())
-        with torch.no_grad(): conv_out = self.conv(torch.zeros(1, box.num_layers, box.window, box.window)).shape[1]
-        self.fc = nn.Sequential(layer_init(nn.Linear(conv_out + box.num_globals, out_dim)), *([nn.ReLU()] if out_relu else []))
+        with torch.no_grad(): self.map_shape = tuple(self.conv[:-1](torch.zeros(1, box.num_layers, box.window, box.window)).shape[1:])   # (channels, 4, 4)
+        self.state_dim = math.prod(self.map_shape) + box.num_globals   # what the FC layer reads: the feature maps, flat, and the globals
+        self.fc = nn.Sequential(layer_init(nn.Linear(self.state_dim, out_dim)), *([nn.ReLU()] if out_relu else []))
+
+    def state(self, x # the flat box and globals `(B, layers * 13 * 13 + globals)`
+             ) -> torch.Tensor:
+        "What the FC layer reads, `(B, state_dim)`: the feature maps `map_shape`, flat, then the globals (a spatial latent step's state, `05_dynamics`)."
+        b = self.box
+        return torch.cat([self.conv(x[:, :b.box_size].view(-1, b.num_layers, b.window, b.window)), x[:, b.box_size:]], 1)
 
     def forward(self, x # the flat box and globals `(B, layers * 13 * 13 + globals)`
                ) -> torch.Tensor:
         "Features `(B, out_dim)`."
-        b = self.box
-        return self.fc(torch.cat([self.conv(x[:, :b.box_size].view(-1, b.num_layers, b.window, b.window)), x[:, b.box_size:]], 1))
+        return self.fc(self.state(x))
 
 # %% ../nbs/03_model.ipynb #7a0e5e02
 TOKEN_COLUMNS = ('feature', 'value', 'normalised', 'row', 'col')   # what `TokenReader.flat` gives per token
@@ -410,6 +417,12 @@ class WorldModel(nn.Module):
               ) -> torch.Tensor:
         "Latent codes `(B, latent_dim)` of a batch of observations."
         return self.encoder(self.encoder_inputs(obs))
+
+    def encode_state(self, obs # uint8 observations (B, 200, 3)
+                    ) -> torch.Tensor:
+        "A conv encoder's state before its read-out, `(B, encoder.state_dim)` (`BoxConv.state`): `encoder.fc` of it is the latent; what a spatial latent step steps (`05_dynamics`)."
+        if self.kind != 'conv': raise ValueError(f"encode_state reads a conv encoder's feature maps; this model's encoder is {self.kind!r}")
+        return self.encoder.state(self.encoder_inputs(obs))
 
     def encoder_inputs(self, obs # uint8 observations (B, 200, 3)
                       ) -> torch.Tensor:

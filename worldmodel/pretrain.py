@@ -91,7 +91,7 @@ class PretrainConfig(RunSettings, GameSettings):
     map_hidden: int = 512
     "the map head's hidden width (0: one linear layer, so the latent must hold every cell's contents linearly readable, as the agent's adapter and the probes read it)"
     dynamics: str = 'mlp'
-    "the heads' latent step (horizon > 0; `dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes, as SPR and EfficientZero step theirs (`dynamics.ConvDynamics`)"
+    "the heads' latent step (horizon > 0; `dynamics.DYNAMICS`): 'mlp' a residual MLP; 'conv' convolutions over the latent laid out as the window, the action as planes (`dynamics.ConvDynamics`); 'spatial' convolutions over the conv encoder's own feature maps, the action as planes, read out by the encoder's FC layer, as SPR and EfficientZero step theirs (`dynamics.SpatialDynamics`; encoder_kind 'conv')"
     plane_map_weight: float = 0.0
     "weight of the map read off the conv dynamics' planes of each first latent (dynamics 'conv' with the map head; 0: none): the planes' layout learns to be the window, the map the convolutions shift (`dynamics.ConvDynamics.plane_logits`)"
     memory: int = 0
@@ -141,6 +141,7 @@ class PretrainConfig(RunSettings, GameSettings):
         if self.inventory_weight and not self.horizon:
             raise ValueError(f"PretrainConfig.inventory_weight ({self.inventory_weight}) needs the heads: horizon > 0")
         if self.dynamics != 'mlp' and not self.horizon: raise ValueError(f"PretrainConfig.dynamics {self.dynamics!r} needs the heads: horizon > 0")
+        if self.dynamics == 'spatial' and self.encoder_kind != 'conv': raise ValueError(f"PretrainConfig.dynamics 'spatial' steps the conv encoder's feature maps: it needs encoder_kind 'conv', got {self.encoder_kind!r}")
         if self.memory and not (self.horizon and self.dynamics == 'mlp'):
             raise ValueError(f"PretrainConfig.memory ({self.memory}) needs the heads (horizon > 0) with dynamics 'mlp', got horizon {self.horizon}, dynamics {self.dynamics!r}")
         if self.memory_burn_in and not self.memory: raise ValueError(f"PretrainConfig.memory_burn_in ({self.memory_burn_in}) warms the heads' memory: it needs memory > 0")
