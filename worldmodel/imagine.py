@@ -34,11 +34,12 @@ def imagine(model:WorldModelBundle, # a predictive world model
         raise ValueError(f"actions must be (B, H) with B = {obs.shape[0]} rows of obs, got {tuple(actions.shape)}")
     model.require_heads()   # a reconstruction-only model cannot dream, and says so
     if ((actions < 0) | (actions >= model.spec.num_actions)).any(): raise ValueError(f"actions must be in [0, {model.spec.num_actions}), got {actions.min().item()}..{actions.max().item()}")
-    z = model.encode(obs).float()
-    latents, rewards, continues = [z], [], []
+    heads = model.heads
+    z = (model.autoencoder.encode_state(obs) if heads.spatial else model.encode(obs)).float()   # a spatial step dreams the encoder's maps, read out to latents
+    latents, rewards, continues = [heads.latent(z)], [], []
     for k in range(actions.shape[1]):
-        z, r, c, memory = model.heads.step_with_memory(z, actions[:, k], memory)
-        latents.append(z); rewards.append(r); continues.append(torch.sigmoid(c))
+        z, r, c, memory = heads.step_with_memory(z, actions[:, k], memory)
+        latents.append(heads.latent(z)); rewards.append(r); continues.append(torch.sigmoid(c))
     out = {'latents': torch.stack(latents, 1), 'rewards': torch.stack(rewards, 1), 'continues': torch.stack(continues, 1)}
     if decode:
         flat = out['latents'].flatten(0, 1)
