@@ -163,6 +163,7 @@ class WorldModelBundle(nn.Module):
     latent_dim = property(lambda self: self.autoencoder.latent_dim)
     num_tokens = property(lambda self: self.autoencoder.num_tokens)
     def encode(self, obs): return self.autoencoder.encode(obs)
+    def encode_state(self, obs): return self.autoencoder.encode_state(obs)
     def decode(self, z): return self.autoencoder.decode(z)
     def forward(self, obs): return self.autoencoder(obs)
     def loss(self, obs): return self.autoencoder.loss(obs)

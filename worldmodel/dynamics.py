@@ -280,7 +280,7 @@ class DynamicsHeads(nn.Module):
         mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, o))
         step_in = latent_dim + num_actions + memory   # what the step and the reward read: the latent, the action (and the memory)
         self.dynamics = (mlp(step_in, latent_dim) if dynamics == 'mlp'
-                         else SpatialDynamics(encoder.map_shape, encoder.state_dim - math.prod(encoder.map_shape), num_actions) if dynamics == 'spatial'
+                         else SpatialDynamics(encoder.map_shape, encoder.box.num_globals, num_actions) if dynamics == 'spatial'
                          else ConvDynamics(latent_dim, num_actions, map_classes=cell_map[1] + 1 if plane_map else 0))
         self.__dict__['read_out'] = encoder.fc if encoder is not None else None   # not a submodule: the encoder's weights stay in the model's state dict alone
         self.reward = mlp(step_in, 1)
@@ -292,6 +292,10 @@ class DynamicsHeads(nn.Module):
 
     @property
     def spatial(self) -> bool: return self.read_out is not None
+
+    def start(self, model, obs) -> torch.Tensor:
+        "What the step starts from for observations: the encoder's state for spatial heads (`WorldModel.encode_state`), the latent otherwise (`model` a `WorldModel` or its bundle)."
+        return model.encode_state(obs) if self.spatial else model.encode(obs)
 
     def latent(self, state) -> torch.Tensor:
         "The latent of what the step steps: the state read out by the encoder's `fc` (spatial heads), the latent itself otherwise."
@@ -441,13 +445,13 @@ def predictive_loss(model, # a `WorldModel`
         batch = {k: v[:, burn_in:] for k, v in batch.items()}
     obs, actions = batch['obs'], batch['actions']
     n, steps = actions.shape
-    state = model.encode_state(obs[:, 0]) if heads.spatial else None   # a spatial step starts from the encoder's maps, read out to the latent
-    z = heads.latent(state) if heads.spatial else model.encode(obs[:, 0])
+    start = heads.start(model, obs[:, 0])   # the latent, or a spatial step's encoder maps (read out to the latent)
+    z = heads.latent(start)
     target = encode_steps(model, obs[:, 1:]).to(out_dtype)   # the targets: no gradient, so no backward pass through the other steps' encodings
     recon = model.objective.loss(model.decode(z).to(out_dtype), obs[:, 0])
     rewards = batch['rewards'].float()
     next_obs = obs[:, 1:] if weights.get('imagined_map') else None   # read only when weighed: it is a second pass through the map head
-    parts = {'reconstruction': recon, **latent_rollout_loss(heads, state if heads.spatial else z, target, actions, rewards, batch['dones'], out_dtype, next_obs, step_discount, memory)}
+    parts = {'reconstruction': recon, **latent_rollout_loss(heads, start, target, actions, rewards, batch['dones'], out_dtype, next_obs, step_discount, memory)}
     if heads.value is not None:   # the value of the first observation (gradient into the encoder) and of the targets (the head's own)
         with torch.no_grad(): returns = value_targets(rewards, batch['dones'], heads.value(target[:, -1]).squeeze(-1).to(out_dtype), heads.value_discount)
         seen = torch.cat([z[:, None].to(target.dtype), target[:, :-1]], 1)

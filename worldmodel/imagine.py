@@ -35,7 +35,7 @@ def imagine(model:WorldModelBundle, # a predictive world model
     model.require_heads()   # a reconstruction-only model cannot dream, and says so
     if ((actions < 0) | (actions >= model.spec.num_actions)).any(): raise ValueError(f"actions must be in [0, {model.spec.num_actions}), got {actions.min().item()}..{actions.max().item()}")
     heads = model.heads
-    z = (model.autoencoder.encode_state(obs) if heads.spatial else model.encode(obs)).float()   # a spatial step dreams the encoder's maps, read out to latents
+    z = heads.start(model, obs).float()   # a spatial step dreams the encoder's maps, read out to latents
     latents, rewards, continues = [heads.latent(z)], [], []
     for k in range(actions.shape[1]):
         z, r, c, memory = heads.step_with_memory(z, actions[:, k], memory)
